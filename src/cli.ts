@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander';
+import { createApp, type AppContext } from './app.js';
+import { runMigrate } from './commands/migrate.js';
+import { migrate } from './db/migrate.js';
+import { AppError, coerceError } from './errors.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+}
+
+/** Exit codes (DESIGN §1.2). */
+export const EXIT_OK = 0;
+export const EXIT_SOME_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+type Action = (app: AppContext, io: CliIo) => Promise<number>;
+
+/**
+ * Runs the command line and returns the exit code. Every error that stops a command before it
+ * finishes becomes one line on stderr and exit code 2.
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version land here with exit code 0.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    io.stderr.write(`ctgov-sync: ${describeError(err)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+function describeError(err: unknown): string {
+  const e = coerceError(err);
+  if (e instanceof AppError) return e.message;
+  return `unexpected error: ${e.message}`;
+}
+
+function defaultIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+  const program = new Command('ctgov-sync')
+    .description('Keeps a Postgres mirror of ClinicalTrials.gov with per-field change history and a markdown mirror.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false);
+
+  const action =
+    (run: Action, options: { migrate?: boolean } = {}) =>
+    async () => {
+      const app = await createApp({ env: io.env });
+      try {
+        if (options.migrate !== false) await migrate(app.db.pool, app.log);
+        setCode(await run(app, io));
+      } finally {
+        await app.close();
+      }
+    };
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(action((app) => runMigrate(app, io.stdout), { migrate: false }));
+
+  for (const cmd of program.commands) cmd.exitOverride().allowExcessArguments(false);
+  return program;
+}
+

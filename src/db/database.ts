@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { DbConnectionError } from '../errors.js';
+import { redactUrl, type Logger } from '../log.js';
+import { startEmbeddedPostgres } from './embedded.js';
+
+// bigint (int8) and numeric come back as strings by default; our counts and ids fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface Database {
+  kind: 'server' | 'embedded';
+  pool: pg.Pool;
+  /** A human-readable, password-free description of where the data lives. */
+  describe: string;
+  /** Settings for a dedicated client (LISTEN) outside the pool. */
+  clientConfig: pg.ClientConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database: a pool to the server named by DATABASE_URL, or, when it is
+ * unset, an embedded PGlite persisted under DATA_DIR and served on loopback so the same `pg`
+ * code path (and every SQL statement) serves both.
+ */
+export async function openDatabase(config: Config['database'], log: Logger): Promise<Database> {
+  if (config.url) return openServer(config.url, config, log);
+  const embedded = await startEmbeddedPostgres(config.dataDir === 'memory://' ? 'memory://' : resolve(config.dataDir), log);
+  const clientConfig: pg.ClientConfig = { ...embedded.clientConfig };
+  try {
+    const pool = await connectPool({ ...clientConfig, max: config.poolSize }, embedded.describe, log);
+    return {
+      kind: 'embedded',
+      pool,
+      describe: embedded.describe,
+      clientConfig,
+      async close() {
+        await pool.end().catch(() => undefined);
+        await embedded.stop();
+      },
+    };
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+}
+
+async function openServer(url: string, config: Config['database'], log: Logger): Promise<Database> {
+  const clientConfig: pg.ClientConfig = {
+    connectionString: url,
+    connectionTimeoutMillis: 10_000,
+    ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
+  };
+  const describe = redactUrl(url);
+  const pool = await connectPool({ ...clientConfig, max: config.poolSize }, describe, log);
+  return { kind: 'server', pool, describe, clientConfig, close: () => pool.end().catch(() => undefined) };
+}
+
+async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Logger): Promise<pg.Pool> {
+  const pool = new pg.Pool(poolConfig);
+  // An idle client that loses its connection emits 'error' on the pool; unhandled, it kills the process.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'database connection lost'));
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new DbConnectionError(`cannot connect to database ${describe}: ${(err as Error).message || String(err)}`, {
+      cause: err,
+    });
+  }
+  return pool;
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import pino from 'pino';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+
+export const silentLog = pino({ level: 'silent' });
+
+export interface TestDatabase {
+  db: Database;
+  /** A connection string for child processes (server mode only). */
+  url: string | undefined;
+  backend: 'server' | 'embedded';
+  close(): Promise<void>;
+}
+
+/** Which backend this test run uses: the server named by TEST_DATABASE_URL, else embedded PGlite. */
+export const testBackend: 'server' | 'embedded' = process.env.TEST_DATABASE_URL ? 'server' : 'embedded';
+
+/**
+ * An isolated database for one test file: a fresh database on the real server when
+ * TEST_DATABASE_URL is set (dropped afterwards), an in-memory PGlite otherwise.
+ */
+export async function openTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const server = await createServerDatabase();
+  const db = await openDatabase(
+    { url: server?.url ?? null, dataDir: 'memory://', poolSize: 8, statementTimeoutMs: 0 },
+    silentLog,
+  );
+  if (options.migrate !== false) await migrate(db.pool, silentLog);
+  return {
+    db,
+    url: server?.url,
+    backend: testBackend,
+    async close() {
+      await db.close();
+      await server?.drop();
+    },
+  };
+}
+
+/** A fresh, empty database on the test server, or undefined when the tests run embedded. */
+export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) return undefined;
+  const dbName = `ctgov_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(adminUrl, `create database ${dbName}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  return {
+    url: u.toString(),
+    drop: () => adminQuery(adminUrl, `drop database if exists ${dbName} with (force)`),
+  };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
