@@ -1,19 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { createApp, type AppContext } from './app.js';
+import { runImport } from './commands/import.js';
+import { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo } from './commands/io.js';
 import { runMigrate } from './commands/migrate.js';
 import { migrate } from './db/migrate.js';
 import { AppError, coerceError } from './errors.js';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
-  env: Record<string, string | undefined>;
-}
-
-/** Exit codes (DESIGN §1.2). */
-export const EXIT_OK = 0;
-export const EXIT_SOME_FAILED = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo };
 
 type Action = (app: AppContext, io: CliIo) => Promise<number>;
 
@@ -76,6 +69,13 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .command('migrate')
     .description('apply pending database migrations and exit')
     .action(action((app) => runMigrate(app, io.stdout), { migrate: false }));
+
+  program
+    .command('import')
+    .description('ingest study JSON from files: a study, an array, a /studies page, a folder of them, or the bulk .zip')
+    .argument('<path...>', 'files or folders')
+    .option('--observed-at <iso>', 'record the studies as observed at this instant (default: now)')
+    .action((paths: string[], opts: { observedAt?: string }) => action((app) => runImport(app, io, paths, opts))());
 
   for (const cmd of program.commands) cmd.exitOverride().allowExcessArguments(false);
   return program;

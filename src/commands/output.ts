@@ -1,0 +1,44 @@
+import { UsageError } from '../errors.js';
+import type { RunSummary } from '../pipeline/runBatches.js';
+
+export interface Out {
+  write(s: string): unknown;
+  isTTY?: boolean;
+}
+
+/** The one-line summary every sync-like command ends with, then the failed studies. */
+export function printRunSummary(out: Out, label: string, s: RunSummary): void {
+  const c = s.counts;
+  out.write(
+    `${label} run ${s.runId} ${s.status}: ${c.fetched} studies stored — ${c.inserted} new, ${c.changed} changed, ` +
+      `${c.unchanged} unchanged, ${c.removed} removed, ${c.failed} failed; ` +
+      `${s.exported.written} mirror page(s) written\n`,
+  );
+  for (const f of s.failures) out.write(`  failed ${f.nctId ?? '(unknown study)'} at ${f.stage}: ${f.error}\n`);
+  if (c.failed > s.failures.length) out.write(`  … and ${c.failed - s.failures.length} more (see ctgov.sync_failures where run_id = ${s.runId})\n`);
+}
+
+/** A progress line on a terminal (stderr), nothing otherwise. */
+export function progressPrinter(err: Out): ((p: { done: number; failed: number }) => void) & { end(): void } {
+  const tty = Boolean(err.isTTY);
+  let shown = false;
+  const fn = (p: { done: number; failed: number }) => {
+    if (!tty) return;
+    shown = true;
+    err.write(`\r  ${p.done} studies stored${p.failed ? `, ${p.failed} failed` : ''}…`);
+  };
+  return Object.assign(fn, {
+    end() {
+      if (shown) err.write('\n');
+    },
+  });
+}
+
+/** Parses an ISO 8601 instant given on the command line. */
+export function parseInstant(value: string, flag: string): Date {
+  const d = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
+    throw new UsageError(`${flag}: expected an ISO 8601 date or instant such as 2026-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  }
+  return d;
+}

@@ -1,0 +1,125 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import yauzl from 'yauzl';
+import { InputError } from '../errors.js';
+import type { FailureRecord } from '../studies/store.js';
+import { failureOf } from './prepare.js';
+import type { RawRecord } from './syncBatch.js';
+
+export interface FileBatch {
+  records: RawRecord[];
+  failures: FailureRecord[];
+}
+
+/**
+ * Reads study JSON from files and folders: a single study, an array of studies (the website's
+ * "Download → JSON"), a `/studies` page, or a `.zip` of such files (the bulk download), and
+ * yields them in batches. A file that cannot be read as any of these is a failure record, not
+ * an exception; a path that does not exist is an InputError before anything is read.
+ */
+export async function* readStudyFiles(paths: readonly string[], batchSize: number): AsyncGenerator<FileBatch> {
+  const files: Array<{ file: string; named: boolean }> = [];
+  for (const p of paths) files.push(...(await listFiles(p)));
+  let batch: FileBatch = { records: [], failures: [] };
+  for (const { file, named } of files) {
+    const sources = file.toLowerCase().endsWith('.zip') ? readZipEntries(file) : readPlain(file);
+    for await (const { name, text } of sources) {
+      for (const item of recordsOf(name, text, named)) {
+        if ('failure' in item) batch.failures.push(item.failure);
+        else batch.records.push(item);
+        if (batch.records.length >= batchSize) {
+          yield batch;
+          batch = { records: [], failures: [] };
+        }
+      }
+    }
+  }
+  if (batch.records.length > 0 || batch.failures.length > 0) yield batch;
+}
+
+/** Files to read; `named` when the user named the file itself rather than its folder. */
+async function listFiles(path: string): Promise<Array<{ file: string; named: boolean }>> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  if (info.isFile()) return [{ file: path, named: true }];
+  const out: Array<{ file: string; named: boolean }> = [];
+  const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const child = join(path, e.name);
+    if (e.isDirectory()) continue; // a folder's own files only: versions/ and the like are imported explicitly
+    if (/\.(json|zip)$/i.test(e.name)) out.push({ file: child, named: false });
+  }
+  return out;
+}
+
+async function* readPlain(file: string): AsyncGenerator<{ name: string; text: string }> {
+  yield { name: file, text: await readFile(file, 'utf8') };
+}
+
+type Item = RawRecord | { failure: FailureRecord };
+
+/**
+ * The records in one file. A JSON file found in a folder that holds no study at all (say the
+ * API's metadata.json next to the studies) is passed over; one named on the command line is a
+ * failure, since the user asked for it.
+ */
+function recordsOf(name: string, text: string, named: boolean): Item[] {
+  const idFromName = /(NCT\d{8})/i.exec(basename(name))?.[1]?.toUpperCase() ?? null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return [{ failure: failureOf(idFromName, 'parse', new Error(`${name}: not valid JSON: ${(err as Error).message}`), text) }];
+  }
+  if (Array.isArray(value) && (named || value.some(isStudyLike))) return value.map((raw) => ({ raw }));
+  if (isObject(value) && Array.isArray(value.studies)) return value.studies.map((raw: unknown) => ({ raw }));
+  if (isStudyLike(value)) return [{ raw: value, rawJson: text }];
+  if (!named) return [];
+  return [
+    { failure: failureOf(idFromName, 'parse', new Error(`${name}: not a study, an array of studies or a /studies page`), text) },
+  ];
+}
+
+function isStudyLike(v: unknown): boolean {
+  return isObject(v) && 'protocolSection' in v;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The `.json` entries of a zip, one at a time (the bulk download holds one file per study). */
+async function* readZipEntries(file: string): AsyncGenerator<{ name: string; text: string }> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(file, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(new InputError(`cannot open zip ${file}: ${err.message}`)) : resolve(z))),
+  );
+  try {
+    for (;;) {
+      const entry = await new Promise<yauzl.Entry | null>((resolve, reject) => {
+        zip.once('entry', resolve);
+        zip.once('end', () => resolve(null));
+        zip.once('error', reject);
+        zip.readEntry();
+      });
+      zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error');
+      if (!entry) return;
+      if (!/\.json$/i.test(entry.fileName) || entry.fileName.endsWith('/')) continue;
+      const text = await new Promise<string>((resolve, reject) =>
+        zip.openReadStream(entry, (err, stream) => {
+          if (err) return reject(err);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          stream.on('error', reject);
+        }),
+      );
+      yield { name: `${file}:${entry.fileName}`, text };
+    }
+  } finally {
+    zip.close();
+  }
+}
