@@ -1,0 +1,293 @@
+import { compareCodeUnits } from '../studies/canonical.js';
+import { LOCATION_PREFIX, P, type ChangeKind, type Json, type Study } from '../studies/model.js';
+import { yamlDate, yamlQuoted, yamlScalar } from './yaml.js';
+
+export interface MirrorSettings {
+  /** canonical_url = canonicalBaseUrl + NCT ID + ".md" */
+  canonicalBaseUrl: string;
+  /** the study's CT.gov page = ctgovStudyBaseUrl + NCT ID */
+  ctgovStudyBaseUrl: string;
+  sourceLabel: string;
+  footerNote: string;
+  recentChangeDays: number;
+  /** Display order of recent changes; an entry `prefix.*` stands for every path under `prefix.`. */
+  mirroredPaths: string[];
+}
+
+export const DEFAULT_MIRROR_SETTINGS: MirrorSettings = {
+  canonicalBaseUrl: 'https://parkinsonspathways.com/agent/trials/',
+  ctgovStudyBaseUrl: 'https://clinicaltrials.gov/study/',
+  sourceLabel: 'ClinicalTrials.gov (mirrored, no enrichment)',
+  footerNote:
+    "This page is a raw mirror with no AI summary, no editorial enrichment, and no Parkinson's-specific filtering.",
+  recentChangeDays: 30,
+  mirroredPaths: [
+    P.sponsorCollaborators, P.overallStatus, P.primaryCompletionDate, P.completionDate,
+    P.lastUpdatePostDate, P.phases, P.enrollmentCount, P.criteria, P.minAge, P.maxAge, P.sex,
+    P.primaryOutcomes, P.secondaryOutcomes, P.arms, P.interventions, P.sponsorLead, P.hasResults,
+    `${LOCATION_PREFIX}*`,
+  ],
+};
+
+export interface MirrorChange {
+  path: string;
+  kind: ChangeKind;
+  detectedAt: Date;
+}
+
+export interface MirrorPageInput {
+  study: Study;
+  changes: MirrorChange[];
+  lastSeenAt: Date;
+  now: Date;
+  settings: MirrorSettings;
+}
+
+type Obj = { [key: string]: Json };
+
+/** The study's mirror page (format fixed by the golden page, DESIGN §4). Pure: the clock is `now`. */
+export function renderMirrorPage(input: MirrorPageInput): string {
+  const { study, settings } = input;
+  const f = study.fields;
+  const canonicalUrl = `${settings.canonicalBaseUrl}${study.nctId}.md`;
+  const ctgovUrl = `${settings.ctgovStudyBaseUrl}${study.nctId}`;
+  const officialTitle = str(f[P.officialTitle]);
+  const blocks = [
+    `# ${oneLine(titleOf(study))}`,
+    officialTitle && `**Official Title:** ${oneLine(officialTitle)}`,
+    `**NCT ID:** [${study.nctId}](${ctgovUrl})`,
+    section('Key Facts', keyFacts(f)),
+    textSection('Brief Summary', str(f[P.briefSummary])),
+    textSection('Detailed Description', str(f[P.detailedDescription])),
+    eligibilitySection(f),
+    section('Arms', objs(f[P.arms]).map((a) => listItem(a['label'], a['type'], a['description']))),
+    section('Interventions', objs(f[P.interventions]).map((i) => listItem(i['name'], i['type'], i['description']))),
+    section('Primary Outcomes', objs(f[P.primaryOutcomes]).map(outcomeItem)),
+    section('Secondary Outcomes', objs(f[P.secondaryOutcomes]).map(outcomeItem)),
+    locationsSection(f),
+    changesSection(recentChanges(input.changes, input.now, settings), settings.recentChangeDays),
+    '---',
+    [`*Canonical: ${canonicalUrl}*`, `*Source data (authoritative): ${ctgovUrl}*`, settings.footerNote && `*${settings.footerNote}*`]
+      .filter(Boolean)
+      .join('  \n'),
+  ];
+  const body = blocks.filter((b): b is string => typeof b === 'string' && b !== '').join('\n\n');
+  return `${frontMatter(input, canonicalUrl, ctgovUrl)}${body}\n`;
+}
+
+function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string): string {
+  const f = study.fields;
+  const lastUpdate = str(f[P.lastUpdatePostDate]);
+  // Keys without a value are left out rather than written empty; the URLs and the instant are
+  // quoted as in the golden page, the CT.gov date stays plain so consumers read it as a date.
+  const entries: Array<[string, string | undefined]> = [
+    ['title', yamlScalar(titleOf(study))],
+    ['nct_id', yamlScalar(study.nctId)],
+    ['overall_status', opt(str(f[P.overallStatus]), yamlScalar)],
+    ['phase', opt(joined(f[P.phases]), yamlScalar)],
+    ['sponsor', opt(str(f[P.sponsorLead]), yamlScalar)],
+    ['study_type', opt(str(f[P.studyType]), yamlScalar)],
+    ['primary_condition', opt(strs(f[P.conditions])[0], yamlScalar)],
+    ['countries', opt(distinct(locations(f).map((l) => str(l['country']))).join(', '), yamlScalar)],
+    ['canonical_url', yamlQuoted(canonicalUrl)],
+    ['clinicaltrials_gov', yamlQuoted(ctgovUrl)],
+    ['ct_last_update_post_date', opt(lastUpdate, yamlDate)],
+    ['last_seen_at', yamlQuoted(lastSeenAt.toISOString())],
+    ['source', yamlScalar(settings.sourceLabel)],
+  ];
+  const lines = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`);
+  return `---\n${lines.join('\n')}\n---\n`;
+}
+
+function keyFacts(f: Study['fields']): string[] {
+  const facts: Array<[string, string | undefined]> = [
+    ['Status', str(f[P.overallStatus])],
+    ['Phase', joined(f[P.phases])],
+    ['Study Type', str(f[P.studyType])],
+    ['Target Enrollment', scalarText(f[P.enrollmentCount])],
+    ['Lead Sponsor', str(f[P.sponsorLead])],
+    ['Collaborators', distinct(objs(f[P.sponsorCollaborators]).map((c) => str(c['name']))).join(', ')],
+    ['Conditions', joined(f[P.conditions])],
+    ['Start Date', str(f[P.startDate])],
+    ['Completion Date', str(f[P.completionDate])],
+    ['CT.gov Last Update', str(f[P.lastUpdatePostDate])],
+  ];
+  return factLines(facts);
+}
+
+function eligibilitySection(f: Study['fields']): string | undefined {
+  const healthy = f[P.healthyVolunteers];
+  const facts: Array<[string, string | undefined]> = [
+    ['Minimum age', str(f[P.minAge])],
+    ['Maximum age', str(f[P.maxAge])],
+    ['Sex', str(f[P.sex])],
+    ['Healthy Volunteers', typeof healthy === 'boolean' ? (healthy ? 'Yes' : 'No') : undefined],
+  ];
+  const lines = factLines(facts);
+  const criteria = str(f[P.criteria]);
+  const parts = [lines.join('\n'), criteria === undefined ? '' : fenced(criteria)].filter(Boolean);
+  return parts.length ? `## Eligibility\n\n${parts.join('\n\n')}` : undefined;
+}
+
+function factLines(facts: Array<[string, string | undefined]>): string[] {
+  return facts.filter(([, v]) => v).map(([k, v]) => `- **${k}:** ${oneLine(v!)}`);
+}
+
+/** Criteria verbatim: the fence is longer than any backtick run inside, so nothing closes it early. */
+function fenced(text: string): string {
+  const body = normalizeNewlines(text).replace(/\n+$/, '');
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
+  return `${fence}\n${body}\n${fence}`;
+}
+
+function listItem(name: Json | undefined, type: Json | undefined, description: Json | undefined): string {
+  const t = str(type);
+  const d = str(description);
+  return `- **${oneLine(str(name) ?? '(unnamed)')}**${t ? ` (${oneLine(t)})` : ''}${d ? ` — ${indented(d)}` : ''}`;
+}
+
+function outcomeItem(o: Obj): string {
+  const timeFrame = str(o['timeFrame']);
+  return `- **${oneLine(str(o['measure']) ?? '(unnamed)')}**${timeFrame ? ` _(time frame: ${oneLine(timeFrame)})_` : ''}`;
+}
+
+function locationsSection(f: Study['fields']): string | undefined {
+  const sites = locations(f).map((l) => {
+    const parts = ['facility', 'city', 'state', 'country'].map((k) => str(l[k])).filter(Boolean);
+    return `- ${parts.length ? oneLine(parts.join(', ')) : '(unnamed site)'}`;
+  });
+  return section(`Locations (${sites.length})`, sites);
+}
+
+/**
+ * Sites sorted by path (key), not by insertion order: the diff treats reordered locations as no
+ * change, so the page (and its countries line) must not depend on the order either.
+ */
+function locations(f: Study['fields']): Obj[] {
+  return Object.keys(f)
+    .filter((path) => path.startsWith(LOCATION_PREFIX))
+    .sort(compareCodeUnits)
+    .map((path) => f[path])
+    .filter(isObj);
+}
+
+function changesSection(changes: MirrorChange[], days: number): string | undefined {
+  const lines = distinct(changes.map((c) => `- ${codeSpan(oneLine(c.path))} — ${c.kind} _(${utcDate(c.detectedAt)})_`));
+  return section(`Recent Field Changes (last ${days} ${days === 1 ? 'day' : 'days'})`, lines);
+}
+
+/**
+ * Changes of mirrored paths detected in (now − window, now], in display order: newest UTC day
+ * first, then the mirrored-path order, then path (location key), then newest instant first.
+ */
+export function recentChanges(changes: readonly MirrorChange[], now: Date, settings: MirrorSettings): MirrorChange[] {
+  const from = now.getTime() - settings.recentChangeDays * DAY_MS;
+  const ranked = changes
+    .map((c) => ({ c, rank: mirroredRank(c.path, settings.mirroredPaths) }))
+    .filter(({ c, rank }) => rank >= 0 && c.detectedAt.getTime() > from && c.detectedAt.getTime() <= now.getTime());
+  ranked.sort(
+    (a, b) =>
+      compareCodeUnits(utcDate(b.c.detectedAt), utcDate(a.c.detectedAt)) ||
+      a.rank - b.rank ||
+      compareCodeUnits(a.c.path, b.c.path) ||
+      b.c.detectedAt.getTime() - a.c.detectedAt.getTime() ||
+      compareCodeUnits(a.c.kind, b.c.kind),
+  );
+  return ranked.map(({ c }) => c);
+}
+
+/**
+ * When the oldest change shown on a page rendered at `now` leaves the window, i.e. when the page
+ * must be re-rendered although the study did not change; undefined when no change is shown.
+ */
+export function nextWindowExpiry(changes: readonly MirrorChange[], now: Date, settings: MirrorSettings): Date | undefined {
+  const shown = recentChanges(changes, now, settings);
+  if (shown.length === 0) return undefined;
+  const oldest = Math.min(...shown.map((c) => c.detectedAt.getTime()));
+  return new Date(oldest + settings.recentChangeDays * DAY_MS);
+}
+
+function mirroredRank(path: string, mirrored: readonly string[]): number {
+  return mirrored.findIndex((m) => (m.endsWith('.*') ? path.startsWith(m.slice(0, -1)) : m === path));
+}
+
+const DAY_MS = 86_400_000;
+
+function titleOf(study: Study): string {
+  return str(study.fields[P.briefTitle]) ?? str(study.fields[P.officialTitle]) ?? study.nctId;
+}
+
+function section(heading: string, lines: string[]): string | undefined {
+  return lines.length ? `## ${heading}\n\n${lines.join('\n')}` : undefined;
+}
+
+function textSection(heading: string, text: string | undefined): string | undefined {
+  const body = text === undefined ? '' : normalizeNewlines(text).trim();
+  return body ? `## ${heading}\n\n${body}` : undefined;
+}
+
+// Headings, list items and table-like lines must stay on one line.
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim();
+}
+
+// A multi-line description stays inside its list item when continuation lines are indented.
+function indented(text: string): string {
+  return normalizeNewlines(text)
+    .trim()
+    .split('\n')
+    .map((line, i) => (i === 0 || line.trim() === '' ? line.trimEnd() : `  ${line}`))
+    .join('\n');
+}
+
+// A location key may hold backticks (from a facility name); a longer delimiter keeps the span whole.
+function codeSpan(text: string): string {
+  if (!text.includes('`')) return `\`${text}\``;
+  const fence = '`'.repeat(longestBacktickRun(text) + 1);
+  return `${fence} ${text} ${fence}`;
+}
+
+function longestBacktickRun(text: string): number {
+  return (text.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0);
+}
+
+function normalizeNewlines(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+function utcDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function opt(value: string | undefined, write: (v: string) => string): string | undefined {
+  return value ? write(value) : undefined;
+}
+
+function distinct(values: ReadonlyArray<string | undefined>): string[] {
+  return [...new Set(values.filter((v): v is string => Boolean(v)))];
+}
+
+// Field values are Json; anything of an unexpected shape is treated as absent rather than thrown on.
+function str(value: Json | undefined): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function strs(value: Json | undefined): string[] {
+  return Array.isArray(value) ? distinct(value.map((v) => str(v))) : [];
+}
+
+function joined(value: Json | undefined): string | undefined {
+  return strs(value).join(', ') || undefined;
+}
+
+function scalarText(value: Json | undefined): string | undefined {
+  return typeof value === 'number' ? String(value) : str(value);
+}
+
+function objs(value: Json | undefined): Obj[] {
+  return Array.isArray(value) ? value.filter(isObj) : [];
+}
+
+function isObj(value: Json | undefined): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
