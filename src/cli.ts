@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { createApp, type AppContext } from './app.js';
+import { runExport } from './commands/export.js';
+import { runHistory } from './commands/history.js';
 import { runImport } from './commands/import.js';
+import { runRuns } from './commands/runs.js';
 import { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo } from './commands/io.js';
 import { runMigrate } from './commands/migrate.js';
 import { migrate } from './db/migrate.js';
@@ -76,6 +79,30 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .argument('<path...>', 'files or folders')
     .option('--observed-at <iso>', 'record the studies as observed at this instant (default: now)')
     .action((paths: string[], opts: { observedAt?: string }) => action((app) => runImport(app, io, paths, opts))());
+
+  program
+    .command('export')
+    .description('(re)render mirror pages from the database')
+    .argument('[nct...]', 'NCT IDs to export')
+    .option('--all', 'every study in the database, and the index')
+    .option('--now <iso>', 'render as of this instant (the recent-changes window and last_seen_at use it)')
+    .option('--out <dir>', 'write to this folder instead of MIRROR_DIR')
+    .action((ids: string[], opts: { all?: boolean; now?: string; out?: string }) => action((app) => runExport(app, io, ids, opts))());
+
+  program
+    .command('history')
+    .description("print a study's change history")
+    .argument('<nct>', 'NCT ID')
+    .option('--path <path>', 'only this field path, or a prefix ending in * (e.g. locations.*)')
+    .option('--since <date>', 'only changes detected at or after this date or instant')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { path?: string; since?: string; json?: boolean }) => action((app) => runHistory(app, io, id, opts))());
+
+  program
+    .command('runs')
+    .description('recent sync runs with their counts')
+    .option('--limit <n>', 'how many runs (default 20)')
+    .action((opts: { limit?: string }) => action((app) => runRuns(app, io, opts))());
 
   for (const cmd of program.commands) cmd.exitOverride().allowExcessArguments(false);
   return program;

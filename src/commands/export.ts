@@ -1,0 +1,31 @@
+import type { AppContext } from '../app.js';
+import { parseNctIds } from '../ctgov/nctId.js';
+import { UsageError } from '../errors.js';
+import { exportAll, exportIndex, exportPages } from '../pipeline/exportMirror.js';
+import { EXIT_OK, type CliIo } from './io.js';
+import { mirrorTarget } from './mirrorTarget.js';
+import { parseInstant } from './output.js';
+
+export interface ExportOptions {
+  all?: boolean;
+  now?: string;
+  out?: string;
+}
+
+/** `export [NCT…] [--all] [--now ISO] [--out DIR]`: (re)render mirror pages as of an instant. */
+export async function runExport(app: AppContext, io: CliIo, ids: string[], options: ExportOptions): Promise<number> {
+  if (ids.length === 0 && !options.all) throw new UsageError('export: name NCT IDs or pass --all');
+  if (ids.length > 0 && options.all) throw new UsageError('export: NCT IDs and --all exclude each other');
+  const now = options.now ? parseInstant(options.now, '--now') : app.clock();
+  const target = mirrorTarget(app.config, options.out);
+  const counts = options.all
+    ? await exportAll(app.db.pool, target, now, app.log)
+    : await exportPages(app.db.pool, target, parseNctIds(ids), now);
+  if (!options.all) await exportIndex(app.db.pool, target, now);
+  io.stdout.write(
+    `export: ${counts.written} page(s) written, ${counts.unchanged} unchanged` +
+      (counts.skipped ? `, ${counts.skipped} not in the database at ${now.toISOString()}` : '') +
+      ` in ${target.dir}\n`,
+  );
+  return EXIT_OK;
+}

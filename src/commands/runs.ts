@@ -1,0 +1,40 @@
+import type { AppContext } from '../app.js';
+import { UsageError } from '../errors.js';
+import { EXIT_OK, type CliIo } from './io.js';
+
+/** `runs [--limit N]`: recent sync runs with their counts, newest first. */
+export async function runRuns(app: AppContext, io: CliIo, options: { limit?: string }): Promise<number> {
+  const limit = options.limit === undefined ? 20 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit <= 0 || limit > 10_000) throw new UsageError('--limit: expected a whole number from 1 to 10000');
+  const { rows } = await app.db.pool.query<Record<string, string | number | Date | null>>(
+    `select id, job, trigger, status, started_at, finished_at, requested, fetched, inserted, changed, unchanged,
+            removed, failed, http_requests, error
+       from ctgov.sync_runs order by id desc limit $1`,
+    [limit],
+  );
+  const header = ['id', 'job', 'trigger', 'status', 'started_at', 'secs', 'fetched', 'new', 'changed', 'unchanged', 'removed', 'failed', 'http'];
+  const table = rows.map((r) => [
+    String(r.id),
+    String(r.job),
+    String(r.trigger),
+    String(r.status),
+    (r.started_at as Date).toISOString(),
+    r.finished_at ? (((r.finished_at as Date).getTime() - (r.started_at as Date).getTime()) / 1000).toFixed(1) : '-',
+    String(r.fetched),
+    String(r.inserted),
+    String(r.changed),
+    String(r.unchanged),
+    String(r.removed),
+    String(r.failed),
+    String(r.http_requests),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  io.stdout.write(`${line(header)}\n`);
+  for (const [i, row] of table.entries()) {
+    io.stdout.write(`${line(row)}\n`);
+    const error = rows[i]!.error;
+    if (error) io.stdout.write(`    error: ${String(error)}\n`);
+  }
+  return EXIT_OK;
+}
