@@ -1,6 +1,6 @@
 import type { AppContext } from '../app.js';
 import { runBatches } from '../pipeline/runBatches.js';
-import { readStudyFiles } from '../pipeline/readStudyFiles.js';
+import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { syncMirror } from './mirrorTarget.js';
 import { parseInstant, printRunSummary, progressPrinter } from './output.js';
@@ -12,11 +12,12 @@ export interface ImportOptions {
 /** `import <path…>`: study JSON from files through the same pipeline, observed at the given time. */
 export async function runImport(app: AppContext, io: CliIo, paths: string[], options: ImportOptions): Promise<number> {
   const observedAt = options.observedAt ? parseInstant(options.observedAt, '--observed-at') : app.clock();
+  const files = await listStudyFiles(paths); // a missing path stops here, before a run is recorded
   const progress = progressPrinter(io.stderr);
   const summary = await runBatches(
     { pool: app.db.pool, log: app.log, mirror: syncMirror(app.config) },
     { job: 'import', trigger: 'import', observedAt, params: { paths }, track: { source: 'import', reason: paths.join(', ') } },
-    readStudyFiles(paths, app.config.sync.storeBatchSize),
+    readStudyFiles(files, app.config.sync.storeBatchSize),
     progress,
   );
   progress.end();

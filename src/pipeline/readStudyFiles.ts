@@ -11,15 +11,25 @@ export interface FileBatch {
   failures: FailureRecord[];
 }
 
-/**
- * Reads study JSON from files and folders: a single study, an array of studies (the website's
- * "Download → JSON"), a `/studies` page, or a `.zip` of such files (the bulk download), and
- * yields them in batches. A file that cannot be read as any of these is a failure record, not
- * an exception; a path that does not exist is an InputError before anything is read.
- */
-export async function* readStudyFiles(paths: readonly string[], batchSize: number): AsyncGenerator<FileBatch> {
-  const files: Array<{ file: string; named: boolean }> = [];
+export interface StudyFile {
+  file: string;
+  /** The user named this file itself rather than its folder. */
+  named: boolean;
+}
+
+/** The files behind the given paths (a folder's own .json and .zip files); InputError if a path is missing. */
+export async function listStudyFiles(paths: readonly string[]): Promise<StudyFile[]> {
+  const files: StudyFile[] = [];
   for (const p of paths) files.push(...(await listFiles(p)));
+  return files;
+}
+
+/**
+ * Reads study JSON from files: a single study, an array of studies (the website's "Download →
+ * JSON"), a `/studies` page, or a `.zip` of such files (the bulk download), and yields them in
+ * batches. A file that cannot be read as any of these is a failure record, not an exception.
+ */
+export async function* readStudyFiles(files: readonly StudyFile[], batchSize: number): AsyncGenerator<FileBatch> {
   let batch: FileBatch = { records: [], failures: [] };
   for (const { file, named } of files) {
     const sources = file.toLowerCase().endsWith('.zip') ? readZipEntries(file) : readPlain(file);
@@ -37,8 +47,7 @@ export async function* readStudyFiles(paths: readonly string[], batchSize: numbe
   if (batch.records.length > 0 || batch.failures.length > 0) yield batch;
 }
 
-/** Files to read; `named` when the user named the file itself rather than its folder. */
-async function listFiles(path: string): Promise<Array<{ file: string; named: boolean }>> {
+async function listFiles(path: string): Promise<StudyFile[]> {
   let info;
   try {
     info = await stat(path);
@@ -46,7 +55,7 @@ async function listFiles(path: string): Promise<Array<{ file: string; named: boo
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
   if (info.isFile()) return [{ file: path, named: true }];
-  const out: Array<{ file: string; named: boolean }> = [];
+  const out: StudyFile[] = [];
   const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const child = join(path, e.name);
