@@ -4,6 +4,7 @@ import { runExport } from './commands/export.js';
 import { runHistory } from './commands/history.js';
 import { runImport } from './commands/import.js';
 import { runRuns } from './commands/runs.js';
+import { runSync } from './commands/sync.js';
 import { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo } from './commands/io.js';
 import { runMigrate } from './commands/migrate.js';
 import { migrate } from './db/migrate.js';
@@ -41,6 +42,10 @@ function describeError(err: unknown): string {
   return `unexpected error: ${e.message}`;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function defaultIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
@@ -72,6 +77,14 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .command('migrate')
     .description('apply pending database migrations and exit')
     .action(action((app) => runMigrate(app, io.stdout), { migrate: false }));
+
+  program
+    .command('sync')
+    .description('fetch studies from CT.gov now and store them (a manual resync); without arguments, the configured watchlist')
+    .argument('[nct...]', 'NCT IDs to sync')
+    .option('--file <file>', 'read NCT IDs from a file (whitespace or comma separated, # comments)')
+    .option('--query <expr>', 'sync the studies a /studies query returns, e.g. "cond=Parkinson Disease" (repeatable)', collect, [])
+    .action((ids: string[], opts: { file?: string; query?: string[] }) => action((app) => runSync(app, io, ids, opts))());
 
   program
     .command('import')

@@ -3,7 +3,7 @@ import { parseNctIds } from '../ctgov/nctId.js';
 import { UsageError } from '../errors.js';
 import { exportAll, exportIndex, exportPages } from '../pipeline/exportMirror.js';
 import { EXIT_OK, type CliIo } from './io.js';
-import { mirrorTarget } from './mirrorTarget.js';
+import { mirrorTarget } from '../pipeline/mirrorTarget.js';
 import { parseInstant } from './output.js';
 
 export interface ExportOptions {

@@ -2,7 +2,7 @@ import type { AppContext } from '../app.js';
 import { runBatches } from '../pipeline/runBatches.js';
 import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
-import { syncMirror } from './mirrorTarget.js';
+import { syncMirror } from '../pipeline/mirrorTarget.js';
 import { parseInstant, printRunSummary, progressPrinter } from './output.js';
 
 export interface ImportOptions {

@@ -1,6 +1,7 @@
 import type { NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
-import { markRemoved, type FailureRecord, type StoreContext } from '../studies/store.js';
+import { type FailureRecord, type StoreContext } from '../studies/store.js';
+import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from './runs.js';
 import { syncBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
@@ -10,6 +11,8 @@ export interface SourceBatch {
   failures: FailureRecord[];
   /** Studies that CT.gov no longer returns, found while fetching this batch. */
   removed?: NctId[];
+  /** Requested IDs that CT.gov merged into another study. */
+  aliases?: Array<{ requested: NctId; canonical: NctId }>;
 }
 
 export interface RunSpec {
@@ -64,10 +67,10 @@ export async function runBatches(
       if (failures.length < MAX_LISTED_FAILURES) failures.push(...outcome.failures.slice(0, MAX_LISTED_FAILURES - failures.length));
       exported.written += outcome.exported.written;
       exported.unchanged += outcome.exported.unchanged;
-      if (batch.removed && batch.removed.length > 0) {
-        const removed = batch.removed;
-        const marked = await withTransaction(deps.pool, (client) => markRemoved(client, ctx, removed));
-        if (marked.length > 0) log.info({ removed: marked }, 'studies no longer on CT.gov');
+      if (batch.removed?.length || batch.aliases?.length) {
+        const unknown = await withTransaction(deps.pool, (client) => recordAbsences(client, ctx, batch.removed ?? [], batch.aliases ?? []));
+        progress.failed += unknown.length;
+        failures.push(...unknown.slice(0, Math.max(0, MAX_LISTED_FAILURES - failures.length)));
       }
       onProgress?.(progress);
     }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { MirrorTarget } from '../pipeline/exportMirror.js';
+import type { MirrorTarget } from './exportMirror.js';
 
 export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
   const { dir: configured, enabled: _enabled, ...settings } = config.mirror;

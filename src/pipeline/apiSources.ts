@@ -1,0 +1,59 @@
+import type { CtgovClient, SearchParams } from '../ctgov/client.js';
+import type { NctId } from '../ctgov/nctId.js';
+import { failureOf } from './prepare.js';
+import type { SourceBatch } from './runBatches.js';
+
+/**
+ * Batches for a list of NCT IDs fetched with filter.ids. IDs CT.gov rejects or answers with an
+ * unreadable record become failures; IDs it does not know (404) are reported as removed (for a
+ * study we have, that is a removal; for one we never had, runBatches reports it as not found).
+ */
+export async function* idSource(client: CtgovClient, ids: readonly NctId[], signal?: AbortSignal): AsyncGenerator<SourceBatch> {
+  for await (const b of client.getStudiesByIds(ids, signal ? { signal } : {})) {
+    yield {
+      records: b.studies.map((raw) => ({ raw })),
+      failures: [
+        ...b.invalid.map((i) => failureOf(i.nctId, 'fetch', new Error(`CT.gov rejected the ID: ${i.message}`))),
+        ...b.malformed.map((m) =>
+          failureOf(m.requested, 'validate', new Error('CT.gov answered with a record that has no readable nctId'), JSON.stringify(m.raw)),
+        ),
+      ],
+      removed: b.notFound,
+      aliases: b.aliases,
+    };
+  }
+}
+
+/** Batches of at most `batchSize` records for a /studies query, page after page. */
+export async function* querySource(
+  client: CtgovClient,
+  params: SearchParams,
+  batchSize: number,
+  signal?: AbortSignal,
+): AsyncGenerator<SourceBatch> {
+  for await (const page of client.searchStudies(params, signal ? { signal } : {})) {
+    for (let i = 0; i < page.studies.length; i += batchSize) {
+      yield { records: page.studies.slice(i, i + batchSize).map((raw) => ({ raw })), failures: [] };
+    }
+  }
+}
+
+/**
+ * A query as written on the command line or in the watchlist: `cond=Parkinson Disease`,
+ * `query.term=stem cells&query.locn=Spain`, or plain words (searched as query.term).
+ */
+export function parseQueryExpression(expr: string): SearchParams {
+  const text = expr.trim();
+  if (!text.includes('=')) return { query: { 'query.term': text } };
+  const query: Record<string, string> = {};
+  let filterAdvanced: string | undefined;
+  for (const part of text.split('&')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new RangeError(`query ${JSON.stringify(expr)}: expected key=value pairs joined by &`);
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === 'filter.advanced') filterAdvanced = value;
+    else query[key.startsWith('query.') ? key : `query.${key}`] = value;
+  }
+  return { query, ...(filterAdvanced ? { filterAdvanced } : {}) };
+}
