@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { createServerDatabase } from '../support/testDb.js';
+import { createServerDatabase, testBackend } from '../support/testDb.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'ctgov-cli-'));
@@ -23,9 +23,9 @@ describe('ctgov-sync migrate (real process)', () => {
     expect(second.stdout).toMatch(/up to date \(4 migrations\)/);
   });
 
-  it('migrates the server named by DATABASE_URL', async (ctx) => {
-    const server = await createServerDatabase();
-    if (!server) return ctx.skip(); // runs in the server pass of CI (TEST_DATABASE_URL set)
+  // Registered only in the server pass (TEST_DATABASE_URL set); the embedded pass covers ./data above.
+  if (testBackend === 'server') it('migrates the server named by DATABASE_URL', async () => {
+    const server = (await createServerDatabase())!;
     try {
       const first = await runCli(['migrate'], { env: { DATABASE_URL: server.url } });
       expect(first.code).toBe(0);
