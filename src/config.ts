@@ -93,6 +93,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   LOG_PRETTY: { path: ['log', 'pretty'], parse: (v) => v === '1' || v === 'true' },
   HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
+  HTTP_HOST: { path: ['http', 'host'], parse: (v) => v },
   WATCHLIST: { path: ['watchlist', 'ids'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
