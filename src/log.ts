@@ -17,15 +17,20 @@ const REDACT = [
 
 /**
  * One root logger per process. JSON by default; human-readable when stdout is a TTY or
- * LOG_PRETTY=1. Logs go to stderr so that command output on stdout stays machine-readable.
+ * LOG_PRETTY=1. Logs go to stderr (or `destination`) so command output on stdout stays
+ * machine-readable.
  */
-export function createLogger(config: Config['log'], isTty = Boolean(process.stderr.isTTY)): Logger {
+export function createLogger(
+  config: Config['log'],
+  isTty = Boolean(process.stdout.isTTY),
+  destination: pino.DestinationStream = pino.destination({ dest: 2, sync: true }),
+): Logger {
   const pretty = config.pretty ?? isTty;
   const options = { level: config.level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid } };
   if (pretty) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 2, colorize: isTty } } });
   }
-  return pino(options, pino.destination({ dest: 2, sync: true }));
+  return pino(options, destination);
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages shown to people. */

@@ -103,6 +103,11 @@ describe('export --all over the fixtures', () => {
     expect(JSON.parse(history.stdout)).toEqual([
       expect.objectContaining({ path: 'status.overallStatus', kind: 'added', newValue: 'COMPLETED' }),
     ]);
+    const runs = await runCli(['runs', '--limit', '1'], ctx);
+    expect(runs.code).toBe(0);
+    const [header, latest] = runs.stdout.trim().split('\n');
+    expect(header).toMatch(/^id\s+job\s+trigger\s+status/);
+    expect(latest).toMatch(/^\d+\s+import\s+import\s+partial\s+\S+\s+[\d.]+\s+1\s+1\s+0\s+0\s+0\s+1\s+0$/);
   });
 
   it('exits 2 with one line for a bad NCT ID or a missing path, writing nothing', async () => {

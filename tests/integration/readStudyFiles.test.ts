@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { listStudyFiles, readStudyFiles, type FileBatch } from '../../src/pipeline/readStudyFiles.js';
+import { readFixture } from '../support/ctgovFixtures.js';
+import { makeZip } from '../support/zip.js';
+
+async function readAll(paths: string[], batchSize = 100): Promise<FileBatch[]> {
+  const out: FileBatch[] = [];
+  for await (const b of readStudyFiles(await listStudyFiles(paths), batchSize)) out.push(b);
+  return out;
+}
+
+const idOf = (raw: unknown) => (raw as any).protocolSection.identificationModule.nctId as string;
+
+describe('readStudyFiles', () => {
+  const a = readFixture('NCT00000410');
+  const b = readFixture('NCT00162175');
+  const c = readFixture('NCT00184067');
+
+  it('reads a single study, an array, a /studies page and a bulk zip', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgov-files-'));
+    writeFileSync(join(dir, 'single.json'), JSON.stringify(a));
+    writeFileSync(join(dir, 'array.json'), JSON.stringify([b]));
+    writeFileSync(join(dir, 'page.json'), JSON.stringify({ studies: [c], nextPageToken: 'x' }));
+    writeFileSync(
+      join(dir, 'ctg-studies.json.zip'),
+      makeZip([
+        { name: 'NCT00000410.json', text: JSON.stringify(a) },
+        { name: 'NCT00162175.json', text: JSON.stringify(b) },
+        { name: 'notes.txt', text: 'not a study' },
+      ]),
+    );
+    const batches = await readAll([dir]);
+    const ids = batches.flatMap((x) => x.records.map((r) => idOf(r.raw)));
+    // Folder files in name order: array.json, ctg-studies.json.zip (2 entries), page.json, single.json.
+    expect(ids).toEqual(['NCT00162175', 'NCT00000410', 'NCT00162175', 'NCT00184067', 'NCT00000410']);
+    expect(batches.flatMap((x) => x.failures)).toEqual([]);
+  });
+
+  it('yields batches of the requested size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgov-files-'));
+    writeFileSync(join(dir, 'array.json'), JSON.stringify([a, b, c, a, b]));
+    const batches = await readAll([dir], 2);
+    expect(batches.map((x) => x.records.length)).toEqual([2, 2, 1]);
+  });
+
+  it('turns a broken file into a failure naming the study, and passes over non-study JSON in a folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgov-files-'));
+    writeFileSync(join(dir, 'NCT00000410.json'), '{"protocolSection": {"identificationModule": ');
+    writeFileSync(join(dir, 'metadata.json'), JSON.stringify([{ name: 'protocolSection', children: [] }]));
+    const batches = await readAll([dir]);
+    const failures = batches.flatMap((x) => x.failures);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ nctId: 'NCT00000410', stage: 'parse' });
+    expect(failures[0]!.error).toMatch(/not valid JSON/);
+    // Named explicitly, the same metadata file is reported.
+    const named = await readAll([join(dir, 'metadata.json')]);
+    expect(named.flatMap((x) => x.records)).toHaveLength(1); // an array is taken as records; validation rejects it later
+    const page = join(dir, 'odd.json');
+    writeFileSync(page, JSON.stringify({ hello: 'world' }));
+    expect((await readAll([page])).flatMap((x) => x.failures)[0]!.error).toMatch(/not a study, an array of studies or a \/studies page/);
+  });
+
+  it('rejects a missing path before reading anything', async () => {
+    await expect(listStudyFiles(['/nonexistent/x.json'])).rejects.toBeInstanceOf(InputError);
+  });
+});
