@@ -1,0 +1,12 @@
+import type { RetryReason } from './retry.js';
+
+/** Low-cardinality name of a CT.gov endpoint, for metrics labels. */
+export type Endpoint = '/studies' | '/studies/{id}' | '/version';
+
+/** What the client reports for metrics (see CtgovClientOptions.onEvent). */
+export type ClientEvent =
+  /** One HTTP exchange; `status` is undefined when no response arrived (reset, timeout). */
+  | { type: 'request'; endpoint: Endpoint; status: number | undefined; durationMs: number }
+  | { type: 'retry'; endpoint: Endpoint; reason: RetryReason; attempt: number; delayMs: number }
+  /** Time spent not sending: our own limiter, or CT.gov's 429 Retry-After. */
+  | { type: 'rateLimitWait'; ms: number; source: 'limiter' | 'server' };

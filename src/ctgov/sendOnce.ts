@@ -1,0 +1,36 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+
+const gunzipAsync = promisify(gunzip);
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text, decompressed. */
+  text: string;
+}
+
+/**
+ * One GET: sends, reads the whole body, gunzips it. Throws whatever undici or zlib throw
+ * (resets, aborts, corrupt gzip); deciding what is retryable is the caller's job.
+ */
+export async function sendOnce(
+  dispatcher: Dispatcher,
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<RawResponse> {
+  const res = await dispatcher.request({
+    origin: url.origin,
+    path: url.pathname + url.search,
+    method: 'GET',
+    headers,
+    signal,
+  });
+  // A whole page is needed before JSON.parse can run anyway; one buffer is the cheapest read.
+  const buffer = Buffer.from(await res.body.arrayBuffer());
+  const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
+  const body = encoding === 'gzip' || encoding === 'x-gzip' ? await gunzipAsync(buffer) : buffer;
+  return { status: res.statusCode, headers: res.headers, text: body.toString('utf8') };
+}

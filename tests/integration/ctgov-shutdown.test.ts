@@ -1,0 +1,100 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CtgovClient } from '../../src/ctgov/client.js';
+import type { NctId } from '../../src/ctgov/nctId.js';
+import { CTGOV_FIXTURE_DIR, until } from '../support/ctgovFixtures.js';
+import { createTestClient } from '../support/ctgovTestClient.js';
+import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
+
+let fake: FakeCtgov;
+const clients: CtgovClient[] = [];
+const ID = 'NCT00000410' as NctId;
+
+function setup(overrides: Parameters<typeof createTestClient>[1] = {}) {
+  const made = createTestClient(fake.url, overrides);
+  clients.push(made.client);
+  return made;
+}
+const arrived = (n = 1) => until(() => fake.requestCount() >= n);
+
+beforeAll(async () => {
+  fake = await startFakeCtgov({ dir: CTGOV_FIXTURE_DIR });
+});
+afterEach(() => {
+  fake.resetCounts();
+  fake.clearFaults();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close({ abort: true })));
+  await fake.close();
+});
+
+describe('shutdown', () => {
+  it('close({abort: true}) aborts a request in flight and resolves promptly', async () => {
+    const { client } = setup({ timeoutMs: 30_000 });
+    fake.injectFaults({ kind: 'slow', delayMs: 10_000 });
+    const call = client.getStudy(ID);
+    await arrived();
+    const outcome = expect(call).rejects.toThrow(/closed/);
+    const started = performance.now();
+    await client.close({ abort: true });
+    await outcome;
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('aborting the signal given at creation aborts requests in flight and backoff waits', async () => {
+    const ac = new AbortController();
+    const { client, events } = setup({ signal: ac.signal, timeoutMs: 30_000 });
+    fake.injectFaults([
+      { kind: 'slow', path: '/version', delayMs: 10_000 },
+      { kind: 'status', path: '/studies/', status: 503, retryAfter: 60 },
+    ]);
+    const inFlight = client.getVersion();
+    const backingOff = client.getStudy(ID);
+    await until(() => events.some((e) => e.type === 'retry') && fake.requestCount('/version') === 1);
+    const outcomes = [expect(inFlight).rejects.toThrow('SIGTERM'), expect(backingOff).rejects.toThrow('SIGTERM')];
+    const started = performance.now();
+    ac.abort(new Error('SIGTERM'));
+    await Promise.all(outcomes);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect(client.getVersion()).rejects.toThrow('SIGTERM');
+    await client.close();
+  });
+
+  it('a per-call signal aborts that call only', async () => {
+    const { client } = setup({ timeoutMs: 30_000 });
+    fake.injectFaults({ kind: 'slow', nth: 1, delayMs: 10_000 });
+    const ac = new AbortController();
+    const slow = client.getStudy(ID, { signal: ac.signal });
+    await arrived();
+    const other = client.getVersion();
+    const outcome = expect(slow).rejects.toThrow('not needed any more');
+    ac.abort(new Error('not needed any more'));
+    await outcome;
+    await expect(other).resolves.toMatchObject({ apiVersion: '2.0.5' });
+  });
+
+  it('close() without abort lets requests in flight finish, then refuses new ones', async () => {
+    const { client } = setup();
+    fake.injectFaults({ kind: 'slow', delayMs: 200 });
+    let settled = false;
+    const call = client.getStudy(ID).finally(() => (settled = true));
+    await arrived();
+    await client.close();
+    expect(settled).toBe(true);
+    await expect(call).resolves.toMatchObject({ kind: 'found' });
+    await expect(client.getVersion()).rejects.toThrow(/closed/);
+  });
+
+  it('stopping an ID iteration early aborts the batches fetched ahead', async () => {
+    const { client } = setup({ idBatchSize: 1, concurrency: 3, timeoutMs: 30_000 });
+    fake.injectFaults({ kind: 'slow', delayMs: 10_000, nth: [2, 3] });
+    const iter = client.getStudiesByIds(['NCT00000410', 'NCT00162175', 'NCT00184067'] as NctId[]);
+    const first = await iter.next();
+    expect(first.done).toBe(false);
+    await arrived(3);
+    const started = performance.now();
+    await iter.return(undefined);
+    await client.close(); // nothing left in flight: returns at once
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
