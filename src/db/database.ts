@@ -28,7 +28,9 @@ export async function openDatabase(config: Config['database'], log: Logger): Pro
   const embedded = await startEmbeddedPostgres(config.dataDir === 'memory://' ? 'memory://' : resolve(config.dataDir), log);
   const clientConfig: pg.ClientConfig = { ...embedded.clientConfig };
   try {
-    const pool = await connectPool({ ...clientConfig, max: config.poolSize }, embedded.describe, log);
+    // One connection: pglite-socket's multiplexer can hand one connection another's results when
+    // several query while one is inside a transaction. PGlite runs one statement at a time anyway.
+    const pool = await connectPool({ ...clientConfig, max: 1 }, embedded.describe, log);
     return {
       kind: 'embedded',
       pool,
@@ -58,8 +60,12 @@ async function openServer(url: string, config: Config['database'], log: Logger):
 
 async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Logger): Promise<pg.Pool> {
   const pool = new pg.Pool(poolConfig);
-  // An idle client that loses its connection emits 'error' on the pool; unhandled, it kills the process.
-  pool.on('error', (err) => log.warn({ err: err.message }, 'database connection lost'));
+  // A client whose connection dies (server restart, pg_terminate_backend, network cut) emits
+  // 'error'; unhandled, that kills the process. Checked out, the pool does not listen for it, so
+  // every client gets a listener of its own: the query in flight fails with the error instead,
+  // and withTransaction discards the broken client. The pool re-emits idle clients' errors.
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'database connection lost')));
+  pool.on('error', () => undefined);
   try {
     await pool.query('select 1');
   } catch (err) {

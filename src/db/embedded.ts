@@ -13,9 +13,9 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-// PGlite is one backend; the socket server multiplexes clients onto it and keeps a transaction's
-// statements together. More than a few connections only queue.
-const MAX_CONNECTIONS = 8;
+// PGlite is one backend, and its socket multiplexer can mix up the results of concurrent
+// connections: our pool holds exactly one (see database.ts), and nothing else may connect.
+const MAX_CONNECTIONS = 1;
 
 /** Starts PGlite on `dir` (or in memory) behind a loopback socket speaking the Postgres protocol. */
 export async function startEmbeddedPostgres(dir: string, log: Logger): Promise<EmbeddedPostgres> {
