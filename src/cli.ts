@@ -3,12 +3,15 @@ import { createApp, type AppContext } from './app.js';
 import { runExport } from './commands/export.js';
 import { runHistory } from './commands/history.js';
 import { runImport } from './commands/import.js';
+import { parseResyncArgs, resyncViaWorker, runResync } from './commands/resync.js';
 import { runRuns } from './commands/runs.js';
 import { runSync } from './commands/sync.js';
+import { runWorkerCommand } from './commands/worker.js';
 import { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo } from './commands/io.js';
 import { runMigrate } from './commands/migrate.js';
 import { migrate } from './db/migrate.js';
-import { AppError, coerceError } from './errors.js';
+import { AppError, coerceError, DbLockedError } from './errors.js';
+import { loadConfig } from './config.js';
 
 export { EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, type CliIo };
 
@@ -116,6 +119,28 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .description('recent sync runs with their counts')
     .option('--limit <n>', 'how many runs (default 20)')
     .action((opts: { limit?: string }) => action((app) => runRuns(app, io, opts))());
+
+  program
+    .command('worker')
+    .description('run the scheduler, the resync queue and the /healthz and /metrics endpoint until SIGINT or SIGTERM')
+    .action(async () => setCode(await runWorkerCommand(io)));
+
+  program
+    .command('resync')
+    .description('queue a resync for the running worker (a row in ctgov.resync_requests, and a NOTIFY)')
+    .argument('[nct...]', 'NCT IDs to resync')
+    .option('--all', 'every actively tracked study')
+    .option('--reason <text>', 'why (stored with the request)')
+    .action(async (ids: string[], opts: { all?: boolean; reason?: string }) => {
+      const request = parseResyncArgs(ids, opts);
+      try {
+        await action((app) => runResync(app, io, request))();
+      } catch (err) {
+        // The embedded database is held by a running worker: hand the request to it.
+        if (!(err instanceof DbLockedError)) throw err;
+        setCode(await resyncViaWorker(loadConfig(io.env), io, request, err));
+      }
+    });
 
   for (const cmd of program.commands) cmd.exitOverride().allowExcessArguments(false);
   return program;

@@ -1,0 +1,51 @@
+import type pg from 'pg';
+import type { CtgovClient, SearchParams } from '../ctgov/client.js';
+import { parseNctId, type NctId } from '../ctgov/nctId.js';
+import { peekNctId, peekNctIdAliases } from '../ctgov/schema.js';
+
+/**
+ * The NCT IDs a /studies query returns, asking for the IDs (and aliases) only: small pages, and
+ * the records themselves are then fetched by ID, once, however many queries name them.
+ */
+export async function queryIds(client: CtgovClient, params: SearchParams, signal: AbortSignal, keep?: ReadonlySet<string>): Promise<NctId[]> {
+  const ids = new Set<NctId>();
+  for await (const page of client.searchStudies({ ...params, fields: ['NCTId', 'NCTIdAlias'] }, { signal })) {
+    for (const raw of page.studies) {
+      const id = canonical(peekNctId(raw));
+      if (!keep) {
+        if (id) ids.add(id);
+        continue;
+      }
+      // Matching a kept ID through an alias counts too (the record is fetched under the kept ID).
+      for (const any of [id, ...peekNctIdAliases(raw).map(canonical)]) if (any && keep.has(any)) ids.add(any);
+    }
+  }
+  return [...ids].sort();
+}
+
+/** Adds the IDs not tracked yet (source 'query', reason = the query). Returns those not stored yet. */
+export async function trackQueryIds(pool: pg.Pool, ids: readonly NctId[], query: string): Promise<NctId[]> {
+  if (ids.length === 0) return [];
+  await pool.query(
+    `insert into ctgov.tracked_studies (nct_id, source, reason)
+     select distinct id, 'query', $2 from unnest($1::text[]) as id
+     on conflict (nct_id) do nothing`,
+    [ids, query],
+  );
+  const { rows } = await pool.query<{ id: NctId }>(
+    `select distinct id from unnest($1::text[]) as id
+      where not exists (select 1 from ctgov.studies s where s.nct_id = id)
+      order by id`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+function canonical(id: string | undefined): NctId | undefined {
+  if (id === undefined) return undefined;
+  try {
+    return parseNctId(id);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,40 @@
+import { hostname } from 'node:os';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../log.js';
+import { releaseRequestsOf, runningClaimers } from './queue.js';
+
+/**
+ * Work left half-done by a worker that was killed. On the embedded database nobody else can be
+ * running (one process per DATA_DIR), so every running run and request is abandoned: runs are
+ * closed as failed and requests handed back. On a server, only requests claimed by dead
+ * processes of this host are known to be abandoned (others go stale and are claimed again).
+ */
+export async function releaseAbandonedWork(db: Database, log: Logger): Promise<void> {
+  if (db.kind === 'embedded') {
+    const runs = await db.pool.query(
+      `update ctgov.sync_runs set status = 'failed', finished_at = now(),
+              error = coalesce(error, 'abandoned: the process stopped before the run finished')
+        where status = 'running'`,
+    );
+    const requests = await releaseRequestsOf(db.pool, 'all');
+    if ((runs.rowCount ?? 0) > 0 || requests > 0) log.warn({ runs: runs.rowCount, requests }, 'abandoned work released');
+    return;
+  }
+  const dead = (await runningClaimers(db.pool)).filter(isDeadLocalProcess);
+  if (dead.length === 0) return;
+  const requests = await releaseRequestsOf(db.pool, dead);
+  log.warn({ claimers: dead, requests }, 'resync requests of dead workers released');
+}
+
+function isDeadLocalProcess(claimer: string): boolean {
+  const sep = claimer.lastIndexOf(':');
+  const host = claimer.slice(0, sep);
+  const pid = Number(claimer.slice(sep + 1));
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

@@ -1,0 +1,39 @@
+import type pg from 'pg';
+import type { NctId } from '../ctgov/nctId.js';
+import { syncPlan } from '../pipeline/syncPlan.js';
+import { resultOf, type JobContext, type JobResult } from './job.js';
+import { watchlistPlan } from './watchlistPlan.js';
+
+/**
+ * The start-up sync: the whole watchlist (IDs and queries) when the database has never synced
+ * it, else only watchlist IDs that are not tracked yet (added to the configuration since), so
+ * that the scheduled jobs, which work from what is tracked, cover them from now on.
+ */
+export async function startupSync(ctx: JobContext, signal: AbortSignal): Promise<JobResult | undefined> {
+  const pool = ctx.app.db.pool;
+  const watchlist = watchlistPlan(ctx.app.config);
+  const plan = (await hasSyncedWatchlist(pool)) ? { ids: await untracked(pool, watchlist.ids), queries: [] } : watchlist;
+  if (plan.ids.length === 0 && plan.queries.length === 0) return undefined;
+  ctx.log.info({ ids: plan.ids.length, queries: plan.queries.length }, 'syncing the watchlist');
+  return resultOf(await syncPlan(ctx.app, ctx.ctgov(), plan, { source: 'config', trigger: ctx.trigger, signal, job: 'sync' }));
+}
+
+/** A sync run of the watchlist (the worker's at start-up, or the CLI's) has completed before. */
+async function hasSyncedWatchlist(pool: pg.Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ yes: boolean }>(
+    `select exists (select 1 from ctgov.sync_runs
+                     where job in ('sync', 'startup') and status in ('succeeded', 'partial')) as yes`,
+  );
+  return rows[0]?.yes === true;
+}
+
+async function untracked(pool: pg.Pool, ids: NctId[]): Promise<NctId[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await pool.query<{ id: NctId }>(
+    `select id from unnest($1::text[]) as id
+      where not exists (select 1 from ctgov.tracked_studies t where t.nct_id = id)
+      order by id`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
