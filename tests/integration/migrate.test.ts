@@ -13,6 +13,17 @@ const TABLES = [
   'sync_runs', 'tracked_studies', 'sync_state', 'sync_failures', 'resync_requests', 'study_aliases',
 ];
 
+/**
+ * A pool of its own (a session of its own). Dropping the test database afterwards terminates
+ * backends that are still closing; their FATAL message must not surface as an unhandled error.
+ */
+function quietPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 async function tableNames(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ table_name: string }>(
     "select table_name from information_schema.tables where table_schema = 'ctgov' order by 1",
@@ -49,7 +60,7 @@ describe('migrate', () => {
     const fresh = await openTestDatabase({ migrate: false });
     // On a server each runner gets its own pool (its own session); embedded, they share one.
     const pools =
-      fresh.url !== undefined ? [1, 2, 3].map(() => new pg.Pool({ connectionString: fresh.url, max: 2 })) : [fresh.db.pool, fresh.db.pool, fresh.db.pool];
+      fresh.url !== undefined ? [1, 2, 3].map(() => quietPool(fresh.url!)) : [fresh.db.pool, fresh.db.pool, fresh.db.pool];
     try {
       const results = await Promise.all(pools.map((p) => migrate(p, silentLog)));
       const appliedCount = results.reduce((n, r) => n + r.applied.length, 0);

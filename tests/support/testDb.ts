@@ -49,8 +49,29 @@ export async function createServerDatabase(): Promise<{ url: string; drop(): Pro
   u.pathname = `/${dbName}`;
   return {
     url: u.toString(),
-    drop: () => adminQuery(adminUrl, `drop database if exists ${dbName} with (force)`),
+    drop: () => dropWhenIdle(adminUrl, dbName),
   };
+}
+
+/**
+ * Drops a test database once the sessions the test closed are really gone (a client's end()
+ * can resolve before its backend exits). Whatever is still connected after a few seconds is
+ * forced off: a test that leaks a connection must not keep its database forever.
+ */
+async function dropWhenIdle(adminUrl: string, dbName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const { rows } = await client.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
+      if (rows[0].n === 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await client.query(`drop database if exists ${dbName} with (force)`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {
