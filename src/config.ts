@@ -22,7 +22,7 @@ const nctIdString = z.string().refine(
 
 const configSchema = z.strictObject({
   database: z.strictObject({
-    url: z.string().min(1).nullable(),
+    url: z.string().refine(isDatabaseUrl, { message: 'expected a postgres:// or postgresql:// URL' }).nullable(),
     dataDir: z.string().min(1),
     poolSize: positiveInt.max(100),
     statementTimeoutMs: z.number().int().min(0),
@@ -169,6 +169,16 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
     cur = cur[key] as Record<string, unknown>;
   }
   cur[path[path.length - 1]!] = value;
+}
+
+// What node-postgres reads as a connection string: a URL (or `socket:/path`); anything else it
+// half-parses into a host name such as "base", and the error would not say what was wrong.
+function isDatabaseUrl(value: string): boolean {
+  try {
+    return ['postgres:', 'postgresql:', 'socket:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function isTimeZone(tz: string): boolean {

@@ -106,7 +106,23 @@ export class InputError extends AppError {
   }
 }
 
+/**
+ * Any thrown value as an Error; a lost database connection (the server went away mid-command)
+ * becomes a DbConnectionError, so that it is reported as such rather than as a surprise.
+ */
 export function coerceError(err: unknown): Error {
-  if (err instanceof Error) return err;
+  if (err instanceof AppError) return err;
+  if (err instanceof Error) {
+    return isConnectionLost(err) ? new DbConnectionError(`lost the connection to the database: ${err.message}`, { cause: err }) : err;
+  }
   return new Error(typeof err === 'string' ? err : JSON.stringify(err));
+}
+
+// SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server terminated the session or
+// is shutting down), or node-postgres's own messages for a socket that closed under it.
+function isConnectionLost(err: Error): boolean {
+  const { code, syscall } = err as { code?: unknown; syscall?: unknown };
+  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (typeof syscall === 'string' && (code === 'ECONNRESET' || code === 'EPIPE')) return true;
+  return /^Connection terminated|is not queryable/.test(err.message);
 }

@@ -3,7 +3,7 @@ import { parseNctIds } from '../ctgov/nctId.js';
 import { UsageError } from '../errors.js';
 import { exportAll, exportIndex, exportPages } from '../pipeline/exportMirror.js';
 import { EXIT_OK, type CliIo } from './io.js';
-import { mirrorTarget } from '../pipeline/mirrorTarget.js';
+import { assertMirrorWritable, mirrorTarget } from '../pipeline/mirrorTarget.js';
 import { parseInstant } from './output.js';
 
 export interface ExportOptions {
@@ -17,10 +17,12 @@ export async function runExport(app: AppContext, io: CliIo, ids: string[], optio
   if (ids.length === 0 && !options.all) throw new UsageError('export: name NCT IDs or pass --all');
   if (ids.length > 0 && options.all) throw new UsageError('export: NCT IDs and --all exclude each other');
   const now = options.now ? parseInstant(options.now, '--now') : app.clock();
+  const nctIds = options.all ? [] : parseNctIds(ids);
   const target = mirrorTarget(app.config, options.out);
+  await assertMirrorWritable(target);
   const counts = options.all
     ? await exportAll(app.db.pool, target, now, app.log)
-    : await exportPages(app.db.pool, target, parseNctIds(ids), now);
+    : await exportPages(app.db.pool, target, nctIds, now);
   if (!options.all) await exportIndex(app.db.pool, target, now);
   io.stdout.write(
     `export: ${counts.written} page(s) written, ${counts.unchanged} unchanged` +

@@ -3,6 +3,7 @@ import type { AppContext } from '../app.js';
 import { parseNctIds } from '../ctgov/nctId.js';
 import { InputError, UsageError } from '../errors.js';
 import { parseQueryExpression } from '../pipeline/apiSources.js';
+import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { ctgovClientFromConfig } from './ctgovClient.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
@@ -24,6 +25,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const plan = useWatchlist
     ? { ids: parseNctIds(app.config.watchlist.ids), queries: app.config.watchlist.queries.map((q) => ({ expr: q, params: parseQueryOrThrow(q) })) }
     : { ids, queries };
+  await assertMirrorWritable(syncMirror(app.config));
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);

@@ -30,7 +30,10 @@ export async function openDatabase(config: Config['database'], log: Logger): Pro
   try {
     // One connection: pglite-socket's multiplexer can hand one connection another's results when
     // several query while one is inside a transaction. PGlite runs one statement at a time anyway.
-    const pool = await connectPool({ ...clientConfig, max: 1 }, embedded.describe, log);
+    // The socket also takes one connection, so replacing ours races the old one's close and the
+    // new one is refused ("Connection terminated unexpectedly"): keep it for the pool's lifetime.
+    const pool = await connectPool({ ...clientConfig, max: 1, idleTimeoutMillis: 0 }, embedded.describe, log);
+    keepConnectionOnStatementErrors(pool);
     return {
       kind: 'embedded',
       pool,
@@ -56,6 +59,34 @@ async function openServer(url: string, config: Config['database'], log: Logger):
   const describe = redactUrl(url);
   const pool = await connectPool({ ...clientConfig, max: config.poolSize }, describe, log);
   return { kind: 'server', pool, describe, clientConfig, close: () => pool.end().catch(() => undefined) };
+}
+
+/**
+ * pg-pool discards the client of any pool.query() that fails, even when only the statement failed
+ * and the connection is fine. On the embedded database that discarded connection is the only one,
+ * and the next query would race its close (see above): keep it unless the connection itself broke.
+ */
+function keepConnectionOnStatementErrors(pool: pg.Pool): void {
+  const query = async (text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await client.query(text as string, values);
+    } catch (err) {
+      if (!isStatementError(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
+  pool.query = query as typeof pool.query;
+}
+
+// An error with a SQLSTATE ended the statement, not the session, unless it is a connection
+// exception (08) or the server ending the session (57P01-57P03).
+function isStatementError(err: unknown): boolean {
+  const { code } = err as { code?: unknown };
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P0)/.test(code);
 }
 
 async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Logger): Promise<pg.Pool> {

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
+import { InputError } from '../errors.js';
 import type { MirrorTarget } from './exportMirror.js';
 
 export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
@@ -9,4 +13,23 @@ export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
 /** The mirror to keep up to date during syncs, or undefined when it is switched off. */
 export function syncMirror(config: Config): MirrorTarget | undefined {
   return config.mirror.enabled ? mirrorTarget(config) : undefined;
+}
+
+/**
+ * Fails before anything is stored when the mirror folder cannot take pages (MIRROR_DIR is a file,
+ * lies under one, or is read-only): otherwise a run would commit its studies and only then fail
+ * on the first page. Creates the folder when it is missing, as the first page would.
+ */
+export async function assertMirrorWritable(target: MirrorTarget | undefined): Promise<void> {
+  if (!target) return;
+  const probe = join(target.dir, `.ctgov-sync-probe.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(target.dir, { recursive: true });
+    const handle = await open(probe, 'wx');
+    await handle.close();
+    await unlink(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new InputError(`cannot write mirror pages to ${target.dir} (${code}): ${(err as Error).message}`, { cause: err });
+  }
 }

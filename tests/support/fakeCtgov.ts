@@ -170,7 +170,10 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
     if (fault?.kind === 'reset') return void req.socket.destroy();
     const instead = fault && replyInstead(fault);
     if (instead) return reply(instead);
-    const transform = fault?.kind === 'invalidRecord' ? (raw: Record<string, unknown>) => breakRecord(raw, fault.mode) : undefined;
+    const transform =
+      fault?.kind === 'invalidRecord'
+        ? (raw: Record<string, unknown>) => (fault.transform ? fault.transform(raw) : breakRecord(raw, fault.mode))
+        : undefined;
     const answer = route(apiPath, url.searchParams, url.search, transform);
     if (fault?.kind === 'truncated' && answer.status === 200) return reply({ ...answer, truncate: true });
     if (fault?.kind === 'slowBody') return reply({ ...answer, stallMs: fault.delayMs ?? 1000 });

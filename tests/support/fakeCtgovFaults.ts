@@ -29,6 +29,8 @@ export interface FaultRule {
   delayMs?: number;
   /** invalidRecord: drop the nctId (default) or keep it and break field types. */
   mode?: 'missingNctId' | 'wrongTypes';
+  /** invalidRecord: serve what this returns for the first study instead (overrides `mode`). */
+  transform?: (raw: Record<string, unknown>) => unknown;
 }
 
 interface ActiveRule {
