@@ -190,6 +190,81 @@ export function parseCtgovStudy(raw: unknown): CtgovStudy {
   throw new StudyValidationError(peekNctId(raw), toIssues(result.error));
 }
 
+export interface ValidatedStudy {
+  record: CtgovStudy;
+  /** The record is the raw input itself, not zod's copy. */
+  asIs: boolean;
+}
+
+/**
+ * Validates like parseCtgovStudy, but a record zod would return an equal copy of (nothing to
+ * coerce, the common case) is checked in place and returned itself (`asIs`): checking costs a
+ * fraction of zod's deep copy. Its keys keep their own order, where zod's copy puts the
+ * schema's keys first.
+ */
+export function validateCtgovStudy(raw: unknown): ValidatedStudy {
+  return plainStudy(raw) ? { record: raw as CtgovStudy, asIs: true } : { record: parseCtgovStudy(raw), asIs: false };
+}
+
+type Check = (value: unknown) => boolean;
+
+const never: Check = () => false;
+
+/**
+ * "zod accepts it and returns an equal copy", derived from the schema's own definition so that
+ * the two cannot drift apart; a kind of schema it does not know never passes (zod decides).
+ */
+function plainCheck(schema: z.core.$ZodType): Check {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, any>;
+  switch (def.type) {
+    case 'string':
+      return (v) => typeof v === 'string';
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'number':
+      return def.checks?.length ? never : (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'unknown':
+      return () => true;
+    case 'custom':
+      return (v) => def.fn(v) === true;
+    case 'optional': {
+      const inner = plainCheck(def.innerType);
+      return (v) => v === undefined || inner(v);
+    }
+    case 'pipe':
+      // z.preprocess(coerceList, …) hands a list on untouched; anything else it would change.
+      return def.in._zod.def.type === 'transform' && def.in._zod.def.transform === coerceList ? plainList(def.out) : never;
+    case 'array':
+      return plainList(schema);
+    case 'object':
+      return def.catchall?._zod.def.type === 'unknown' ? plainObject(def.shape) : never;
+    default:
+      return never;
+  }
+}
+
+function plainList(schema: z.core.$ZodType): Check {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, any>;
+  if (def.type !== 'array' || def.checks?.length) return never;
+  const item = plainCheck(def.element);
+  return (v) => {
+    if (!Array.isArray(v)) return false;
+    for (let i = 0; i < v.length; i++) if (!item(v[i])) return false;
+    return true;
+  };
+}
+
+function plainObject(shape: Record<string, z.core.$ZodType>): Check {
+  const fields = Object.entries(shape).map(([key, s]) => [key, plainCheck(s)] as const);
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    for (const [key, check] of fields) if (!check((v as Record<string, unknown>)[key])) return false;
+    return true;
+  };
+}
+
+const plainStudy = plainCheck(ctgovStudySchema);
+
 /** Validates the envelope of a `/studies` page; the records inside stay unvalidated. */
 export function parseStudiesPage(raw: unknown): StudiesPage {
   const result = studiesPageSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 import { parseNctId } from '../ctgov/nctId.js';
+import { parseCtgovStudy, type ValidatedStudy } from '../ctgov/schema.js';
 import { hasValue } from './canonical.js';
 import { keyLocations } from './locationKey.js';
 import { LOCATION_PREFIX, type Json, type Study } from './model.js';
@@ -58,6 +59,7 @@ const KEY_RULES = new Map<string, KeyRule>([
 export function normalizeStudy(record: CtgovStudyInput): Study {
   const nctId = parseNctId(String(record.protocolSection.identificationModule.nctId ?? ''));
   const fields: Fields = {};
+  writes = 0;
   for (const [sectionKey, section] of Object.entries(record)) {
     if (sectionKey === 'hasResults') set(fields, 'results.hasResults', section);
     else if (!isObject(section)) set(fields, `record.${sectionKey}`, section);
@@ -66,6 +68,20 @@ export function normalizeStudy(record: CtgovStudyInput): Study {
   }
   return { nctId, fields };
 }
+
+/**
+ * normalizeStudy of a validated record. A record validated as is keeps its own key order, so
+ * where two of its keys fill one path (no CT.gov record does) the last one would depend on that
+ * order: such a record is normalized from zod's copy instead, exactly as before.
+ */
+export function normalizeValidated({ record, asIs }: ValidatedStudy): Study {
+  const study = normalizeStudy(record);
+  if (!asIs || writes === Object.keys(study.fields).length) return study;
+  return normalizeStudy(parseCtgovStudy(record));
+}
+
+// Paths written by the last normalizeStudy call (it is synchronous): more than it has means a collision.
+let writes = 0;
 
 function addSection(fields: Fields, sectionKey: string, section: Obj): void {
   for (const [moduleKey, module] of Object.entries(section)) {
@@ -107,7 +123,10 @@ function spreadInto(prefix: string, names: Record<string, string>): KeyRule {
 
 function addLocations(fields: Fields, section: string, key: string, value: unknown): void {
   if (!Array.isArray(value)) return set(fields, `${section}.${key}`, value);
-  for (const [siteKey, site] of keyLocations(value)) fields[LOCATION_PREFIX + siteKey] = site;
+  for (const [siteKey, site] of keyLocations(value)) {
+    fields[LOCATION_PREFIX + siteKey] = site;
+    writes++;
+  }
 }
 
 function addResults(fields: Fields, section: Obj): void {
@@ -117,7 +136,9 @@ function addResults(fields: Fields, section: Obj): void {
 }
 
 function set(fields: Fields, path: string, value: unknown): void {
-  if (hasValue(value)) fields[path] = value as Json;
+  if (!hasValue(value)) return;
+  fields[path] = value as Json;
+  writes++;
 }
 
 function isObject(value: unknown): value is Obj {
