@@ -20,7 +20,8 @@ export type Outcome<T> =
 const EXCERPT_CHARS = 300;
 
 export function bodyExcerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  // Collapsing whitespace only shortens: the head of a multi-MB body is enough.
+  const flat = text.slice(0, EXCERPT_CHARS * 8).replace(/\s+/g, ' ').trim();
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }
 
@@ -30,8 +31,8 @@ function header(res: RawResponse, name: string): string | undefined {
 }
 
 export function classifyResponse<T>(res: RawResponse, url: URL, o: GetOptions<T>): Outcome<T> {
+  if (res.status === 200) return classifyOk(res, url, o);
   const excerpt = bodyExcerpt(res.text);
-  if (res.status === 200) return classifyOk(res, url, o, excerpt);
   if (o.passStatuses?.includes(res.status)) {
     return { kind: 'done', result: { status: res.status, text: res.text, location: header(res, 'location'), url: url.href } };
   }
@@ -48,15 +49,12 @@ export function classifyResponse<T>(res: RawResponse, url: URL, o: GetOptions<T>
  * Proxies and CDNs in front of CT.gov answer outages with an HTML page and status 200, and a
  * dropped connection can end a chunked body early: both are retried, not handed on.
  */
-function classifyOk<T>(res: RawResponse, url: URL, o: GetOptions<T>, excerpt: string): Outcome<T> {
-  const badBody = (detail: string, cause?: unknown): Outcome<T> => ({
-    kind: 'retry',
-    reason: 'badBody',
-    status: 200,
-    detail: `HTTP 200 with ${detail}: ${excerpt}`,
-    bodyExcerpt: excerpt,
-    cause,
-  });
+function classifyOk<T>(res: RawResponse, url: URL, o: GetOptions<T>): Outcome<T> {
+  // The excerpt is made only for a bad body: a good one is megabytes that nobody reads twice.
+  const badBody = (detail: string, cause?: unknown): Outcome<T> => {
+    const excerpt = bodyExcerpt(res.text);
+    return { kind: 'retry', reason: 'badBody', status: 200, detail: `HTTP 200 with ${detail}: ${excerpt}`, bodyExcerpt: excerpt, cause };
+  };
   if (/html/i.test(header(res, 'content-type') ?? '') || /^\s*</.test(res.text)) return badBody('an HTML page instead of JSON');
   let json: unknown;
   try {
