@@ -32,8 +32,9 @@ export async function* querySource(
   signal?: AbortSignal,
 ): AsyncGenerator<SourceBatch> {
   for await (const page of client.searchStudies(params, signal ? { signal } : {})) {
-    for (let i = 0; i < page.studies.length; i += batchSize) {
-      yield { records: page.studies.slice(i, i + batchSize).map((raw) => ({ raw })), failures: [] };
+    // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
+    while (page.studies.length > 0) {
+      yield { records: page.studies.splice(0, batchSize).map((raw) => ({ raw })), failures: [] };
     }
   }
 }

@@ -1,10 +1,11 @@
-import type { NctId } from '../ctgov/nctId.js';
+import { isNctId, type NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
-import { type FailureRecord, type StoreContext } from '../studies/store.js';
+import { peekNctId } from '../ctgov/schema.js';
+import { loadRawHashes, type FailureRecord, type StoreContext } from '../studies/store.js';
 import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from './runs.js';
-import { syncBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
+import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
 
 export interface SourceBatch {
   records: RawRecord[];
@@ -42,10 +43,27 @@ export interface Progress {
 const MAX_LISTED_FAILURES = 1000;
 
 /**
+ * Batches committing at once. The next batch is prepared (CPU) while the previous ones are in
+ * their transactions (database), and two transactions keep a second core busy on a first load.
+ */
+const IN_FLIGHT = 2;
+
+type Commit = { ok: true; outcome: BatchOutcome; absent: FailureRecord[] } | { ok: false; error: unknown };
+
+interface Slot {
+  ids: ReadonlySet<string>;
+  done: Promise<Commit>;
+}
+
+/**
  * Drives one sync run over a stream of batches: a `sync_runs` row, one transaction per batch,
  * the mirror pages of what changed, and the run closed as succeeded, partial or failed. A
  * systemic error (the database gone, the API out of retries) fails the run and is rethrown;
  * the batches committed before it stay.
+ *
+ * Up to IN_FLIGHT batches commit at once, each in its own transaction; a batch that shares a
+ * study with one in flight waits for it, so a study's batches still commit in source order.
+ * Outcomes are counted in source order.
  */
 export async function runBatches(
   deps: SyncDeps,
@@ -59,23 +77,47 @@ export async function runBatches(
   const exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
   const progress: Progress = { done: 0, failed: 0 };
   const ctx: StoreContext = { runId, observedAt: spec.observedAt, ...(spec.track ? { track: spec.track } : {}) };
+  const inFlight: Slot[] = [];
+
+  async function commit(prepared: PreparedBatch, batch: SourceBatch): Promise<Commit> {
+    try {
+      const outcome = await commitBatch({ ...deps, log }, ctx, prepared);
+      const absent =
+        batch.removed?.length || batch.aliases?.length
+          ? await withTransaction(deps.pool, (client) => recordAbsences(client, ctx, batch.removed ?? [], batch.aliases ?? []))
+          : [];
+      return { ok: true, outcome, absent };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** Waits for the oldest batch in flight and counts it; rethrows its error. */
+  async function settleOldest(): Promise<void> {
+    const result = await inFlight.shift()!.done;
+    if (!result.ok) throw result.error;
+    const { outcome, absent } = result;
+    progress.done += outcome.inserted.length + outcome.changed.length + outcome.unchanged.length;
+    progress.failed += outcome.failures.length + absent.length;
+    for (const f of [...outcome.failures, ...absent]) if (failures.length < MAX_LISTED_FAILURES) failures.push(f);
+    exported.written += outcome.exported.written;
+    exported.unchanged += outcome.exported.unchanged;
+    onProgress?.(progress);
+  }
+
   try {
     for await (const batch of source) {
-      const outcome = await syncBatch({ ...deps, log }, ctx, batch.records, batch.failures);
-      progress.done += outcome.inserted.length + outcome.changed.length + outcome.unchanged.length;
-      progress.failed += outcome.failures.length;
-      if (failures.length < MAX_LISTED_FAILURES) failures.push(...outcome.failures.slice(0, MAX_LISTED_FAILURES - failures.length));
-      exported.written += outcome.exported.written;
-      exported.unchanged += outcome.exported.unchanged;
-      if (batch.removed?.length || batch.aliases?.length) {
-        const unknown = await withTransaction(deps.pool, (client) => recordAbsences(client, ctx, batch.removed ?? [], batch.aliases ?? []));
-        progress.failed += unknown.length;
-        failures.push(...unknown.slice(0, Math.max(0, MAX_LISTED_FAILURES - failures.length)));
-      }
-      onProgress?.(progress);
+      const stored = await loadRawHashes(deps.pool, recordIds(batch));
+      const prepared = await prepareBatch(batch.records, batch.failures, stored);
+      const ids = batchIds(prepared, batch);
+      while (inFlight.length >= IN_FLIGHT || (inFlight.length > 0 && inFlight.some((s) => overlaps(s.ids, ids)))) await settleOldest();
+      inFlight.push({ ids, done: commit(prepared, batch) });
     }
+    while (inFlight.length > 0) await settleOldest();
     if (deps.mirror) await exportIndex(deps.pool, deps.mirror, spec.observedAt);
   } catch (err) {
+    // Batches still committing finish (or fail) before the run is closed; their rows stay.
+    await Promise.all(inFlight.map((s) => s.done));
     const message = err instanceof Error ? err.message : String(err);
     log.error({ err: message }, 'sync run failed');
     await finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch(
@@ -87,4 +129,27 @@ export async function runBatches(
   const { status, ...counts } = final;
   log.info({ ...counts, status }, 'sync run finished');
   return { runId, status, counts, failures, exported };
+}
+
+/** Every study a batch writes: its records, and what it marks removed or aliased. */
+function batchIds(prepared: PreparedBatch, batch: SourceBatch): Set<string> {
+  const ids = new Set<string>(prepared.observations.map((o) => o.nctId));
+  for (const id of batch.removed ?? []) ids.add(id);
+  for (const a of batch.aliases ?? []) ids.add(a.canonical);
+  return ids;
+}
+
+/** The NCT IDs the batch's records claim (unvalidated: only used to look up stored hashes). */
+function recordIds(batch: SourceBatch): string[] {
+  const ids: string[] = [];
+  for (const r of batch.records) {
+    const id = peekNctId(r.raw);
+    if (id !== undefined && isNctId(id)) ids.push(id);
+  }
+  return ids;
+}
+
+function overlaps(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const id of b) if (a.has(id)) return true;
+  return false;
 }

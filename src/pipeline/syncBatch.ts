@@ -2,7 +2,15 @@ import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Logger } from '../log.js';
-import { storeBatch, type FailureRecord, type Observation, type StoreContext, type StoreResult } from '../studies/store.js';
+import {
+  observationJson,
+  StaleObservationError,
+  storeBatch,
+  type FailureRecord,
+  type Observation,
+  type StoreContext,
+  type StoreResult,
+} from '../studies/store.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
 import { failureOf, prepareRecord } from './prepare.js';
 
@@ -24,6 +32,12 @@ export interface BatchOutcome extends StoreResult {
   exported: ExportCounts;
 }
 
+/** A batch after the pure stages: what can be stored, and what was quarantined on the way. */
+export interface PreparedBatch {
+  observations: Observation[];
+  failures: FailureRecord[];
+}
+
 /**
  * One batch through the pipeline: validate → normalize → hash (pure, per record), then diff and
  * store in one transaction, then export the pages that changed. Bad records are quarantined
@@ -35,14 +49,36 @@ export async function syncBatch(
   records: readonly RawRecord[],
   upstreamFailures: readonly FailureRecord[] = [],
 ): Promise<BatchOutcome> {
+  return commitBatch(deps, ctx, await prepareBatch(records, upstreamFailures));
+}
+
+/** Records prepared between two turns of the event loop. */
+const PREPARE_SLICE = 20;
+
+/**
+ * The pure stages of a batch (CPU only), which runBatches overlaps with the previous batch's
+ * transaction. It yields to the event loop every few records so that the statements of that
+ * transaction go out as soon as the database answers the previous one.
+ */
+export async function prepareBatch(
+  records: readonly RawRecord[],
+  upstreamFailures: readonly FailureRecord[] = [],
+  storedRawHashes?: ReadonlyMap<string, string>,
+): Promise<PreparedBatch> {
   const observations: Observation[] = [];
   const failures: FailureRecord[] = [...upstreamFailures];
-  for (const r of records) {
-    const p = prepareRecord(r.raw, r.rawJson);
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    const p = prepareRecord(records[i]!.raw, records[i]!.rawJson, storedRawHashes);
     if (p.ok) observations.push(p.observation);
     else failures.push(p.failure);
   }
-  const stored = await storeIsolating(deps, ctx, observations, failures);
+  return { observations, failures };
+}
+
+/** The batch's transaction (diff and store), then the pages of the studies it added or changed. */
+export async function commitBatch(deps: SyncDeps, ctx: StoreContext, batch: PreparedBatch): Promise<BatchOutcome> {
+  const stored = await storeIsolating(deps, ctx, batch.observations, batch.failures);
   for (const f of stored.failures) deps.log.warn({ nctId: f.nctId, stage: f.stage, error: f.error }, 'study quarantined');
   let exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
   const touched: NctId[] = [...stored.inserted, ...stored.changed];
@@ -65,10 +101,14 @@ async function storeIsolating(
     const result = await withTransaction(deps.pool, (client) => storeBatch(client, ctx, observations, failures));
     return { ...result, failures };
   } catch (err) {
+    if (err instanceof StaleObservationError) {
+      const again = prepareStale(observations, err.nctIds);
+      return storeIsolating(deps, ctx, again.observations, [...failures, ...again.failures]);
+    }
     if (!isDataError(err) || observations.length === 0) throw err;
     if (observations.length === 1) {
       const only = observations[0]!;
-      const quarantined = [...failures, failureOf(only.study.nctId, 'store', err, only.rawJson)];
+      const quarantined = [...failures, failureOf(only.nctId, 'store', err, observationJson(only))];
       return storeIsolating(deps, ctx, [], quarantined);
     }
     const mid = Math.ceil(observations.length / 2);
@@ -82,6 +122,21 @@ async function storeIsolating(
       failures: [...left.failures, ...right.failures],
     };
   }
+}
+
+/** The stale quick observations prepared in full (validate, normalize, hash); the others as they were. */
+function prepareStale(observations: readonly Observation[], stale: ReadonlySet<string>): PreparedBatch {
+  const out: PreparedBatch = { observations: [], failures: [] };
+  for (const o of observations) {
+    if (o.kind === 'full' || !stale.has(o.nctId)) {
+      out.observations.push(o);
+      continue;
+    }
+    const p = prepareRecord(o.raw, o.rawJson);
+    if (p.ok) out.observations.push(p.observation);
+    else out.failures.push(p.failure);
+  }
+  return out;
 }
 
 function isDataError(err: unknown): boolean {

@@ -1,16 +1,65 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
-import { parseCtgovStudy } from '../ctgov/schema.js';
+import { validateCtgovStudy } from '../ctgov/schema.js';
 import { diffStudies } from './diff.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
-import { normalizeStudy } from './normalize.js';
+import { normalizeValidated } from './normalize.js';
 import { CHILD_TABLES, toChildRows, toStudyRow, type ChildRows } from './studyRows.js';
 
-/** One study as fetched: its normalized form, content hash and raw record (as JSON text). */
-export interface Observation {
+/**
+ * One study as fetched. A full observation carries its normalized form and content hash; a
+ * quick one only its raw hash, because before the transaction its raw record matched the
+ * stored `raw_hash` (so it is unchanged); storeBatch checks that again under the study's lock.
+ */
+export type Observation = FullObservation | QuickObservation;
+
+interface ObservationBase {
+  nctId: NctId;
+  raw: unknown;
+  /** The raw record's JSON text, when the source had it; see observationJson. */
+  rawJson?: string;
+  /** rawRecordHash of the raw record; undefined when it could not be computed. */
+  rawHash: string | undefined;
+}
+
+export interface FullObservation extends ObservationBase {
+  kind: 'full';
   study: Study;
   hash: string;
-  rawJson: string;
+}
+
+export interface QuickObservation extends ObservationBase {
+  kind: 'quick';
+  rawHash: string;
+}
+
+/** The raw record as JSON text: serialised when needed (most observations never need it), not kept. */
+export function observationJson(o: Observation): string {
+  return o.rawJson ?? JSON.stringify(o.raw);
+}
+
+/**
+ * Quick observations whose stored raw hash moved between the check before the transaction and
+ * the one under lock (another writer stored the study meanwhile): they must take the full path.
+ * Thrown before anything is written; the caller prepares them in full and stores the batch again.
+ */
+export class StaleObservationError extends Error {
+  constructor(readonly nctIds: ReadonlySet<NctId>) {
+    super(`stored raw hash moved for ${nctIds.size} study(ies) during the batch`);
+  }
+}
+
+/**
+ * The stored raw hashes of these studies (those present and not removed), read before a batch's
+ * transaction: a record whose hash is among them can skip validation, normalization and diff.
+ */
+export async function loadRawHashes(pool: pg.Pool, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await pool.query<{ nct_id: string; raw_hash: string }>(
+    'select nct_id, raw_hash from ctgov.studies where nct_id = any($1::text[]) and removed_at is null and raw_hash is not null',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.nct_id, r.raw_hash]));
 }
 
 export interface FailureRecord {
@@ -37,6 +86,7 @@ export interface StoreResult {
 interface ExistingRow {
   nct_id: NctId;
   content_hash: string;
+  raw_hash: string | null;
   removed_at: Date | null;
 }
 
@@ -53,39 +103,52 @@ export async function storeBatch(
   failures: FailureRecord[] = [],
 ): Promise<StoreResult> {
   const byId = new Map<NctId, Observation>();
-  for (const o of observations) byId.set(o.study.nctId, o); // the last copy of a duplicate wins
+  for (const o of observations) byId.set(o.nctId, o); // the last copy of a duplicate wins
   const ids = [...byId.keys()].sort();
   const result: StoreResult = { inserted: [], changed: [], unchanged: [], changeRows: 0 };
 
   if (ids.length > 0) {
     await client.query('select pg_advisory_xact_lock(hashtextextended(id, 7311)) from unnest($1::text[]) as id order by id', [ids]);
     const existing = await selectExisting(client, ids);
-    const candidates = ids.filter((id) => existing.get(id)?.content_hash !== byId.get(id)!.hash);
+    const stale = new Set(ids.filter((id) => !quickStillHolds(byId.get(id)!, existing.get(id))));
+    if (stale.size > 0) throw new StaleObservationError(stale);
+    const candidates = ids.filter((id) => {
+      const o = byId.get(id)!;
+      return o.kind === 'full' && existing.get(id)?.content_hash !== o.hash;
+    });
     const previous = await loadPreviousStudies(client, candidates.filter((id) => existing.has(id)));
 
-    const toWrite: Array<{ obs: Observation; changes: FieldChange[] }> = [];
-    const rehash: Array<{ id: NctId; hash: string }> = [];
+    const toWrite: Array<{ obs: FullObservation; changes: FieldChange[] }> = [];
+    const rehash: Array<{ id: NctId; hash: string; rawHash: string | null }> = [];
     for (const id of ids) {
       const obs = byId.get(id)!;
       const row = existing.get(id);
+      if (obs.kind === 'quick') {
+        result.unchanged.push(id);
+        continue;
+      }
       const changes = row?.content_hash === obs.hash ? [] : diffStudies(previous.get(id), obs.study);
       if (row?.removed_at) changes.unshift({ path: STUDY_PRESENCE_PATH, kind: 'added', oldValue: null, newValue: true });
       if (!row) result.inserted.push(id);
       else if (changes.length > 0) result.changed.push(id);
       else result.unchanged.push(id);
       if (changes.length > 0 || !row) toWrite.push({ obs, changes });
-      // Same content under a different hash (the normalization grew): adopt the new hash, no version.
-      else if (row.content_hash !== obs.hash) rehash.push({ id, hash: obs.hash });
+      // Same content under another hash (the normalization grew) or other bytes (lists
+      // reordered): adopt the new hashes, no version; the next identical record is then quick.
+      else if (row.content_hash !== obs.hash || row.raw_hash !== (obs.rawHash ?? null)) {
+        rehash.push({ id, hash: obs.hash, rawHash: obs.rawHash ?? null });
+      }
     }
 
     await touchUnchanged(client, result.unchanged, ctx.observedAt);
     if (rehash.length > 0) {
       await client.query(
-        'update ctgov.studies s set content_hash = x.hash from unnest($1::text[], $2::text[]) as x(id, hash) where s.nct_id = x.id',
-        [rehash.map((r) => r.id), rehash.map((r) => r.hash)],
+        `update ctgov.studies s set content_hash = x.hash, raw_hash = x.raw_hash
+           from unnest($1::text[], $2::text[], $3::text[]) as x(id, hash, raw_hash) where s.nct_id = x.id`,
+        [rehash.map((r) => r.id), rehash.map((r) => r.hash), rehash.map((r) => r.rawHash)],
       );
     }
-    if (toWrite.length > 0) result.changeRows = await writeStudies(client, ctx, toWrite, new Set(result.inserted));
+    if (toWrite.length > 0) result.changeRows = await writeStudies(client, ctx, toWrite);
     if (ctx.track) await trackStudies(client, ids, ctx.track);
   }
 
@@ -100,9 +163,14 @@ export async function storeBatch(
   return result;
 }
 
+/** A quick observation is still unchanged under the lock: present, not removed, same raw hash. */
+function quickStillHolds(o: Observation, row: ExistingRow | undefined): boolean {
+  return o.kind === 'full' || (row !== undefined && row.removed_at === null && row.raw_hash === o.rawHash);
+}
+
 async function selectExisting(client: pg.ClientBase, ids: NctId[]): Promise<Map<NctId, ExistingRow>> {
   const { rows } = await client.query<ExistingRow>(
-    'select nct_id, content_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
+    'select nct_id, content_hash, raw_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
     [ids],
   );
   return new Map(rows.map((r) => [r.nct_id, r]));
@@ -119,7 +187,7 @@ async function loadPreviousStudies(client: pg.ClientBase, ids: NctId[]): Promise
     [ids],
   );
   // The same validate → normalize path as a fresh record, so both sides are read alike.
-  return new Map(rows.map((r) => [r.nct_id, normalizeStudy(parseCtgovStudy(r.raw))]));
+  return new Map(rows.map((r) => [r.nct_id, normalizeValidated(validateCtgovStudy(r.raw))]));
 }
 
 async function touchUnchanged(client: pg.ClientBase, ids: NctId[], observedAt: Date): Promise<void> {
@@ -136,46 +204,81 @@ async function touchUnchanged(client: pg.ClientBase, ids: NctId[], observedAt: D
   );
 }
 
+/**
+ * Limits of one statement's payload for the large writes (raw versions, change rows): a batch
+ * holds only a slice of it in memory at once, and a slice of MB-sized records stays far below
+ * jsonb's 256 MB ceiling.
+ */
+const SLICE_STUDIES = 50;
+const SLICE_CHARS = 16 * 2 ** 20;
+
 async function writeStudies(
   client: pg.ClientBase,
   ctx: StoreContext,
-  items: Array<{ obs: Observation; changes: FieldChange[] }>,
-  newIds: Set<NctId>,
+  items: Array<{ obs: FullObservation; changes: FieldChange[] }>,
 ): Promise<number> {
   const ids = items.map((i) => i.obs.study.nctId);
-  const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash }));
+  const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash, raw_hash: obs.rawHash ?? null }));
   await client.query(UPSERT_STUDIES, [JSON.stringify(studyRows), ctx.observedAt]);
+  const lastUpdate = new Map(studyRows.map((r) => [r.nct_id, r.last_update_post_date]));
 
-  const versionsJson = `[${items
-    .map(({ obs }, i) =>
-      `{"nct_id":${JSON.stringify(obs.study.nctId)},"content_hash":${JSON.stringify(obs.hash)},` +
-      `"ct_last_update_post_date":${JSON.stringify(studyRows[i]!.last_update_post_date)},"raw":${obs.rawJson}}`,
-    )
-    .join(',')}]`;
-  const { rows: versions } = await client.query<{ id: number; nct_id: NctId }>(INSERT_VERSIONS, [versionsJson, ctx.observedAt, ctx.runId]);
-  const versionOf = new Map(versions.map((v) => [v.nct_id, v.id]));
+  const versionOf = new Map<string, number>();
+  const versionJson = ({ obs }: (typeof items)[number]) =>
+    `{"nct_id":${JSON.stringify(obs.study.nctId)},"content_hash":${JSON.stringify(obs.hash)},` +
+    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${observationJson(obs)}}`;
+  for (const slice of jsonSlices(items, versionJson)) {
+    const { rows } = await client.query<{ id: number; nct_id: NctId }>(INSERT_VERSIONS, [slice, ctx.observedAt, ctx.runId]);
+    for (const v of rows) versionOf.set(v.nct_id, v.id);
+  }
 
-  await replaceChildRows(client, ids.filter((id) => !newIds.has(id)), items.map((i) => toChildRows(i.obs.study)));
+  await replaceChildRows(client, ids, items.map((i) => toChildRows(i.obs.study)));
 
-  const changeRows = items.flatMap(({ obs, changes }, i) =>
-    changes.map((c) => ({
-      nct_id: obs.study.nctId,
-      path: c.path,
-      kind: c.kind,
-      old_value: c.oldValue,
-      new_value: c.newValue,
-      version_id: versionOf.get(obs.study.nctId) ?? null,
-      ct_last_update_post_date: studyRows[i]!.last_update_post_date,
-    })),
-  );
-  if (changeRows.length > 0) await client.query(INSERT_CHANGES, [JSON.stringify(changeRows), ctx.observedAt, ctx.runId]);
-  return changeRows.length;
+  const changesJson = ({ obs, changes }: (typeof items)[number]) =>
+    changes
+      .map((c) =>
+        JSON.stringify({
+          nct_id: obs.study.nctId,
+          path: c.path,
+          kind: c.kind,
+          old_value: c.oldValue,
+          new_value: c.newValue,
+          version_id: versionOf.get(obs.study.nctId) ?? null,
+          ct_last_update_post_date: lastUpdate.get(obs.study.nctId),
+        }),
+      )
+      .join(',');
+  for (const slice of jsonSlices(items.filter((i) => i.changes.length > 0), changesJson)) {
+    await client.query(INSERT_CHANGES, [slice, ctx.observedAt, ctx.runId]);
+  }
+  return items.reduce((n, i) => n + i.changes.length, 0);
 }
 
-async function replaceChildRows(client: pg.ClientBase, existingIds: NctId[], perStudy: ChildRows[]): Promise<void> {
+/** JSON arrays of the items' elements, at most SLICE_STUDIES items or about SLICE_CHARS characters each. */
+function* jsonSlices<T>(items: readonly T[], elements: (item: T) => string): Generator<string> {
+  let parts: string[] = [];
+  let chars = 0;
+  for (const item of items) {
+    const json = elements(item);
+    parts.push(json);
+    chars += json.length;
+    if (parts.length >= SLICE_STUDIES || chars >= SLICE_CHARS) {
+      yield `[${parts.join(',')}]`;
+      parts = [];
+      chars = 0;
+    }
+  }
+  if (parts.length > 0) yield `[${parts.join(',')}]`;
+}
+
+/**
+ * Replaces the child rows of the written studies, new ones included: child tables have no
+ * foreign key (see migration 0006), so rows left by a study deleted by hand would otherwise
+ * collide with its next import.
+ */
+async function replaceChildRows(client: pg.ClientBase, ids: NctId[], perStudy: ChildRows[]): Promise<void> {
   for (const table of CHILD_TABLES) {
     // Table names come from the constant list above, never from input.
-    if (existingIds.length > 0) await client.query(`delete from ctgov.${table} where nct_id = any($1::text[])`, [existingIds]);
+    await client.query(`delete from ctgov.${table} where nct_id = any($1::text[])`, [ids]);
     const rows = perStudy.flatMap((c) => c[table] as object[]);
     if (rows.length > 0) await client.query(CHILD_INSERTS[table], [JSON.stringify(rows)]);
   }
@@ -231,18 +334,18 @@ insert into ctgov.studies (
   nct_id, brief_title, official_title, acronym, overall_status, last_known_status, why_stopped, study_type, phases,
   enrollment_count, enrollment_type, lead_sponsor, lead_sponsor_class, start_date, start_date_sort,
   primary_completion_date, primary_completion_date_sort, completion_date, completion_date_sort,
-  study_first_post_date, last_update_post_date, results_first_post_date, has_results, content_hash,
+  study_first_post_date, last_update_post_date, results_first_post_date, has_results, content_hash, raw_hash,
   first_seen_at, last_seen_at, last_changed_at)
 select r.nct_id, r.brief_title, r.official_title, r.acronym, r.overall_status, r.last_known_status, r.why_stopped, r.study_type,
        coalesce(r.phases, '{}'), r.enrollment_count, r.enrollment_type, r.lead_sponsor, r.lead_sponsor_class, r.start_date,
        r.start_date_sort, r.primary_completion_date, r.primary_completion_date_sort, r.completion_date, r.completion_date_sort,
-       r.study_first_post_date, r.last_update_post_date, r.results_first_post_date, r.has_results, r.content_hash, $2, $2, $2
+       r.study_first_post_date, r.last_update_post_date, r.results_first_post_date, r.has_results, r.content_hash, r.raw_hash, $2, $2, $2
   from json_to_recordset($1::json) as r(
        nct_id text, brief_title text, official_title text, acronym text, overall_status text, last_known_status text,
        why_stopped text, study_type text, phases text[], enrollment_count integer, enrollment_type text, lead_sponsor text,
        lead_sponsor_class text, start_date text, start_date_sort date, primary_completion_date text,
        primary_completion_date_sort date, completion_date text, completion_date_sort date, study_first_post_date date,
-       last_update_post_date date, results_first_post_date date, has_results boolean, content_hash text)
+       last_update_post_date date, results_first_post_date date, has_results boolean, content_hash text, raw_hash text)
 on conflict (nct_id) do update set
   brief_title = excluded.brief_title, official_title = excluded.official_title, acronym = excluded.acronym,
   overall_status = excluded.overall_status, last_known_status = excluded.last_known_status,
@@ -255,27 +358,30 @@ on conflict (nct_id) do update set
   completion_date = excluded.completion_date, completion_date_sort = excluded.completion_date_sort,
   study_first_post_date = excluded.study_first_post_date, last_update_post_date = excluded.last_update_post_date,
   results_first_post_date = excluded.results_first_post_date, has_results = excluded.has_results,
-  content_hash = excluded.content_hash,
+  content_hash = excluded.content_hash, raw_hash = excluded.raw_hash,
   last_seen_at = greatest(studies.last_seen_at, excluded.last_seen_at),
   last_changed_at = excluded.last_changed_at,
   removed_at = null`;
 
+// One jsonb parse of the payload (the raw records come out of it already as jsonb): cheaper than
+// json_to_recordset, which validates the JSON text and then parses each raw record again.
 const INSERT_VERSIONS = `
 with v as (
   insert into ctgov.study_versions (nct_id, content_hash, raw, ct_last_update_post_date, first_seen_at, last_seen_at, run_id)
-  select r.nct_id, r.content_hash, r.raw, r.ct_last_update_post_date, $2, $2, $3
-    from json_to_recordset($1::json) as r(nct_id text, content_hash text, raw jsonb, ct_last_update_post_date date)
+  select e->>'nct_id', e->>'content_hash', e->'raw', (e->>'ct_last_update_post_date')::date, $2, $2, $3
+    from jsonb_array_elements($1::jsonb) as e
   returning id, nct_id
 ), s as (
   update ctgov.studies s set current_version_id = v.id from v where s.nct_id = v.nct_id
 )
 select id, nct_id from v`;
 
+// JSON null (an absent side of an added or removed path) is SQL NULL, as json_to_recordset made it.
 const INSERT_CHANGES = `
 insert into ctgov.field_changes (nct_id, path, kind, old_value, new_value, detected_at, run_id, version_id, ct_last_update_post_date)
-select r.nct_id, r.path, r.kind, r.old_value, r.new_value, $2, $3, r.version_id, r.ct_last_update_post_date
-  from json_to_recordset($1::json) as r(
-       nct_id text, path text, kind text, old_value jsonb, new_value jsonb, version_id bigint, ct_last_update_post_date date)`;
+select e->>'nct_id', e->>'path', e->>'kind', nullif(e->'old_value', 'null'), nullif(e->'new_value', 'null'), $2, $3,
+       (e->>'version_id')::bigint, (e->>'ct_last_update_post_date')::date
+  from jsonb_array_elements($1::jsonb) as e`;
 
 const CHILD_INSERTS: Record<(typeof CHILD_TABLES)[number], string> = {
   conditions: childInsert('conditions', 'nct_id text, ordinal integer, name text, downcase_name text'),

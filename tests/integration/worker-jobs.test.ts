@@ -15,6 +15,7 @@ import { refreshMirror } from '../../src/worker/refreshMirror.js';
 import { refreshTracked } from '../../src/worker/refreshTracked.js';
 import { CTGOV_FIXTURE_DIR, readFixture, syntheticStudy } from '../support/ctgovFixtures.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
+import { CHILD_TABLES } from '../../src/studies/studyRows.js';
 import { openTestDatabase, silentLog, type TestDatabase } from '../support/testDb.js';
 
 /*
@@ -41,7 +42,8 @@ afterAll(async () => {
 beforeEach(async () => {
   await t.db.pool.query(
     `truncate ctgov.sync_runs, ctgov.studies, ctgov.tracked_studies, ctgov.sync_state, ctgov.resync_requests,
-              ctgov.sync_failures, ctgov.study_aliases restart identity cascade`,
+              ctgov.sync_failures, ctgov.study_aliases, ctgov.field_changes, ${CHILD_TABLES.map((c) => `ctgov.${c}`).join(', ')}
+              restart identity cascade`,
   );
   fake.reload();
   fake.clearFaults();
