@@ -3,6 +3,7 @@ import type { NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Logger } from '../log.js';
 import {
+  markMirrored,
   observationJson,
   StaleObservationError,
   storeBatch,
@@ -81,8 +82,14 @@ export async function commitBatch(deps: SyncDeps, ctx: StoreContext, batch: Prep
   const stored = await storeIsolating(deps, ctx, batch.observations, batch.failures);
   for (const f of stored.failures) deps.log.warn({ nctId: f.nctId, stage: f.stage, error: f.error }, 'study quarantined');
   let exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
-  const touched: NctId[] = [...stored.inserted, ...stored.changed];
-  if (deps.mirror && touched.length > 0) exported = await exportPages(deps.pool, deps.mirror, touched, ctx.observedAt);
+  // New and changed studies, and unchanged ones whose page a crash left behind (see mirrored_hash).
+  const touched: NctId[] = [...stored.inserted, ...stored.changed, ...stored.unmirrored];
+  if (deps.mirror && touched.length > 0) {
+    exported = await exportPages(deps.pool, deps.mirror, touched, ctx.observedAt);
+    await withTransaction(deps.pool, (client) => markMirrored(client, stored.contentHashes)).catch((err: unknown) =>
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record the pages as written; the next sync writes them again'),
+    );
+  }
   return { ...stored, exported };
 }
 
@@ -119,6 +126,8 @@ async function storeIsolating(
       changed: [...left.changed, ...right.changed],
       unchanged: [...left.unchanged, ...right.unchanged],
       changeRows: left.changeRows + right.changeRows,
+      unmirrored: [...left.unmirrored, ...right.unmirrored],
+      contentHashes: new Map([...left.contentHashes, ...right.contentHashes]),
       failures: [...left.failures, ...right.failures],
     };
   }

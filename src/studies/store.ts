@@ -81,12 +81,17 @@ export interface StoreResult {
   changed: NctId[];
   unchanged: NctId[];
   changeRows: number;
+  /** Unchanged studies whose mirror page was not written for their current content (see mirrored_hash). */
+  unmirrored: NctId[];
+  /** The content hash now stored for each inserted, changed and unmirrored study. */
+  contentHashes: Map<NctId, string>;
 }
 
 interface ExistingRow {
   nct_id: NctId;
   content_hash: string;
   raw_hash: string | null;
+  mirrored_hash: string | null;
   removed_at: Date | null;
 }
 
@@ -105,7 +110,7 @@ export async function storeBatch(
   const byId = new Map<NctId, Observation>();
   for (const o of observations) byId.set(o.nctId, o); // the last copy of a duplicate wins
   const ids = [...byId.keys()].sort();
-  const result: StoreResult = { inserted: [], changed: [], unchanged: [], changeRows: 0 };
+  const result: StoreResult = { inserted: [], changed: [], unchanged: [], changeRows: 0, unmirrored: [], contentHashes: new Map() };
 
   if (ids.length > 0) {
     await client.query('select pg_advisory_xact_lock(hashtextextended(id, 7311)) from unnest($1::text[]) as id order by id', [ids]);
@@ -125,13 +130,17 @@ export async function storeBatch(
       const row = existing.get(id);
       if (obs.kind === 'quick') {
         result.unchanged.push(id);
+        if (row!.mirrored_hash !== row!.content_hash) note(result, 'unmirrored', id, row!.content_hash);
         continue;
       }
       const changes = row?.content_hash === obs.hash ? [] : diffStudies(previous.get(id), obs.study);
       if (row?.removed_at) changes.unshift({ path: STUDY_PRESENCE_PATH, kind: 'added', oldValue: null, newValue: true });
-      if (!row) result.inserted.push(id);
-      else if (changes.length > 0) result.changed.push(id);
-      else result.unchanged.push(id);
+      if (!row) note(result, 'inserted', id, obs.hash);
+      else if (changes.length > 0) note(result, 'changed', id, obs.hash);
+      else {
+        result.unchanged.push(id);
+        if (row.mirrored_hash !== obs.hash) note(result, 'unmirrored', id, obs.hash);
+      }
       if (changes.length > 0 || !row) toWrite.push({ obs, changes });
       // Same content under another hash (the normalization grew) or other bytes (lists
       // reordered): adopt the new hashes, no version; the next identical record is then quick.
@@ -163,6 +172,27 @@ export async function storeBatch(
   return result;
 }
 
+function note(result: StoreResult, list: 'inserted' | 'changed' | 'unmirrored', id: NctId, hash: string): void {
+  result[list].push(id);
+  result.contentHashes.set(id, hash);
+}
+
+/**
+ * Records that the mirror pages of these studies were written for these content hashes. Run
+ * after the pages are written, outside the batch's transaction; a lost update only costs a
+ * page export again at the next sync.
+ */
+export async function markMirrored(client: pg.ClientBase, hashes: ReadonlyMap<NctId, string>): Promise<void> {
+  const ids = [...hashes.keys()].sort();
+  if (ids.length === 0) return;
+  await client.query(
+    `update ctgov.studies s set mirrored_hash = x.hash
+       from unnest($1::text[], $2::text[]) as x(id, hash)
+      where s.nct_id = x.id and s.mirrored_hash is distinct from x.hash`,
+    [ids, ids.map((id) => hashes.get(id)!)],
+  );
+}
+
 /** A quick observation is still unchanged under the lock: present, not removed, same raw hash. */
 function quickStillHolds(o: Observation, row: ExistingRow | undefined): boolean {
   return o.kind === 'full' || (row !== undefined && row.removed_at === null && row.raw_hash === o.rawHash);
@@ -170,7 +200,7 @@ function quickStillHolds(o: Observation, row: ExistingRow | undefined): boolean 
 
 async function selectExisting(client: pg.ClientBase, ids: NctId[]): Promise<Map<NctId, ExistingRow>> {
   const { rows } = await client.query<ExistingRow>(
-    'select nct_id, content_hash, raw_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
+    'select nct_id, content_hash, raw_hash, mirrored_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
     [ids],
   );
   return new Map(rows.map((r) => [r.nct_id, r]));

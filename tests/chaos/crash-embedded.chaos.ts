@@ -91,6 +91,7 @@ describe('crash safety on the embedded database', () => {
     const reference = mirrorContents(clean.mirrorDir).pages;
     for (const [name, text] of mirror.pages) expect(text, name).toBe(reference.get(name));
     const missing = [...reference.keys()].filter((name) => !mirror.pages.has(name));
-    console.info(`[chaos] embedded kills: ${missing.length} mirror page(s) missing, ${mirror.tempFiles.length} temp file(s) left`);
+    console.info(`[chaos] embedded kills: ${mirror.pages.size} mirror page(s), ${missing.length} missing, ${mirror.tempFiles.length} temp file(s) left`);
+    expect(missing).toEqual([]);
   });
 });

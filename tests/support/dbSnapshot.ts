@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { CHILD_TABLES } from '../../src/studies/studyRows.js';
 
 /*
  * Compares what two runs left in the database. Each table is reduced to its row count and a
@@ -62,6 +63,11 @@ export async function integrityProblems(pool: pg.Pool): Promise<Record<string, n
         group by nct_id, path, new_value, version_id having count(*) > 1`,
     versionsWithoutStudy: `select 1 from ctgov.study_versions v where not exists (select 1 from ctgov.studies s where s.nct_id = v.nct_id)`,
     duplicateVersions: `select 1 from ctgov.study_versions group by nct_id, content_hash having count(*) > 1`,
+    // History and child tables have no foreign keys (written only with their study): checked here.
+    changeRowsWithoutStudy: `select 1 from ctgov.field_changes c where not exists (select 1 from ctgov.studies s where s.nct_id = c.nct_id)`,
+    childRowsWithoutStudy: CHILD_TABLES.map(
+      (t) => `select 1 from ctgov.${t} c where not exists (select 1 from ctgov.studies s where s.nct_id = c.nct_id)`,
+    ).join(' union all '),
   };
   const out: Record<string, number> = {};
   for (const [name, sql] of Object.entries(checks)) {
@@ -78,5 +84,7 @@ export const NO_PROBLEMS = {
   duplicateChangeRows: 0,
   duplicateAddedPaths: 0,
   versionsWithoutStudy: 0,
+  changeRowsWithoutStudy: 0,
+  childRowsWithoutStudy: 0,
   duplicateVersions: 0,
 };
