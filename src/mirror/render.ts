@@ -52,6 +52,7 @@ export function renderMirrorPage(input: MirrorPageInput): string {
   const canonicalUrl = `${settings.canonicalBaseUrl}${study.nctId}.md`;
   const ctgovUrl = `${settings.ctgovStudyBaseUrl}${study.nctId}`;
   const officialTitle = str(f[P.officialTitle]);
+  const sites = locations(f);
   const blocks = [
     `# ${oneLine(titleOf(study))}`,
     officialTitle && `**Official Title:** ${oneLine(officialTitle)}`,
@@ -64,7 +65,7 @@ export function renderMirrorPage(input: MirrorPageInput): string {
     section('Interventions', objs(f[P.interventions]).map((i) => listItem(i['name'], i['type'], i['description']))),
     section('Primary Outcomes', objs(f[P.primaryOutcomes]).map(outcomeItem)),
     section('Secondary Outcomes', objs(f[P.secondaryOutcomes]).map(outcomeItem)),
-    locationsSection(f),
+    locationsSection(sites),
     changesSection(recentChanges(input.changes, input.now, settings), settings.recentChangeDays),
     '---',
     [`*Canonical: ${canonicalUrl}*`, `*Source data (authoritative): ${ctgovUrl}*`, settings.footerNote && `*${settings.footerNote}*`]
@@ -72,10 +73,10 @@ export function renderMirrorPage(input: MirrorPageInput): string {
       .join('  \n'),
   ];
   const body = blocks.filter((b): b is string => typeof b === 'string' && b !== '').join('\n\n');
-  return `${frontMatter(input, canonicalUrl, ctgovUrl)}${body}\n`;
+  return `${frontMatter(input, canonicalUrl, ctgovUrl, sites)}${body}\n`;
 }
 
-function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string): string {
+function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string, sites: Obj[]): string {
   const f = study.fields;
   const lastUpdate = str(f[P.lastUpdatePostDate]);
   // Keys without a value are left out rather than written empty; the URLs and the instant are
@@ -88,7 +89,7 @@ function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonical
     ['sponsor', opt(str(f[P.sponsorLead]), yamlScalar)],
     ['study_type', opt(str(f[P.studyType]), yamlScalar)],
     ['primary_condition', opt(strs(f[P.conditions])[0], yamlScalar)],
-    ['countries', opt(distinct(locations(f).map((l) => str(l['country']))).join(', '), yamlScalar)],
+    ['countries', opt(distinct(sites.map((l) => str(l['country']))).join(', '), yamlScalar)],
     ['canonical_url', yamlQuoted(canonicalUrl)],
     ['clinicaltrials_gov', yamlQuoted(ctgovUrl)],
     ['ct_last_update_post_date', opt(lastUpdate, yamlDate)],
@@ -151,12 +152,18 @@ function outcomeItem(o: Obj): string {
   return `- **${oneLine(str(o['measure']) ?? '(unnamed)')}**${timeFrame ? ` _(time frame: ${oneLine(timeFrame)})_` : ''}`;
 }
 
-function locationsSection(f: Study['fields']): string | undefined {
-  const sites = locations(f).map((l) => {
-    const parts = ['facility', 'city', 'state', 'country'].map((k) => str(l[k])).filter(Boolean);
-    return `- ${parts.length ? oneLine(parts.join(', ')) : '(unnamed site)'}`;
+const SITE_PARTS = ['facility', 'city', 'state', 'country'];
+
+function locationsSection(sites: Obj[]): string | undefined {
+  const lines = sites.map((l) => {
+    let joined = '';
+    for (const k of SITE_PARTS) {
+      const part = str(l[k]);
+      if (part) joined = joined ? `${joined}, ${part}` : part;
+    }
+    return `- ${joined ? oneLine(joined) : '(unnamed site)'}`;
   });
-  return section(`Locations (${sites.length})`, sites);
+  return section(`Locations (${lines.length})`, lines);
 }
 
 /**
@@ -164,11 +171,15 @@ function locationsSection(f: Study['fields']): string | undefined {
  * change, so the page (and its countries line) must not depend on the order either.
  */
 function locations(f: Study['fields']): Obj[] {
-  return Object.keys(f)
-    .filter((path) => path.startsWith(LOCATION_PREFIX))
-    .sort(compareCodeUnits)
-    .map((path) => f[path])
-    .filter(isObj);
+  const paths: string[] = [];
+  for (const path of Object.keys(f)) if (path.startsWith(LOCATION_PREFIX)) paths.push(path);
+  paths.sort(compareCodeUnits);
+  const sites: Obj[] = [];
+  for (const path of paths) {
+    const site = f[path];
+    if (isObj(site)) sites.push(site);
+  }
+  return sites;
 }
 
 function changesSection(changes: MirrorChange[], days: number): string | undefined {
@@ -182,15 +193,21 @@ function changesSection(changes: MirrorChange[], days: number): string | undefin
  */
 export function recentChanges(changes: readonly MirrorChange[], now: Date, settings: MirrorSettings): MirrorChange[] {
   const from = now.getTime() - settings.recentChangeDays * DAY_MS;
-  const ranked = changes
-    .map((c) => ({ c, rank: mirroredRank(c.path, settings.mirroredPaths) }))
-    .filter(({ c, rank }) => rank >= 0 && c.detectedAt.getTime() > from && c.detectedAt.getTime() <= now.getTime());
+  const to = now.getTime();
+  const rankOf = mirroredRanker(settings.mirroredPaths);
+  const ranked: Array<{ c: MirrorChange; rank: number; time: number; day: string }> = [];
+  for (const c of changes) {
+    const time = c.detectedAt.getTime();
+    if (!(time > from && time <= to)) continue;
+    const rank = rankOf(c.path);
+    if (rank >= 0) ranked.push({ c, rank, time, day: utcDate(c.detectedAt) });
+  }
   ranked.sort(
     (a, b) =>
-      compareCodeUnits(utcDate(b.c.detectedAt), utcDate(a.c.detectedAt)) ||
+      compareCodeUnits(b.day, a.day) ||
       a.rank - b.rank ||
       compareCodeUnits(a.c.path, b.c.path) ||
-      b.c.detectedAt.getTime() - a.c.detectedAt.getTime() ||
+      b.time - a.time ||
       compareCodeUnits(a.c.kind, b.c.kind),
   );
   return ranked.map(({ c }) => c);
@@ -207,8 +224,36 @@ export function nextWindowExpiry(changes: readonly MirrorChange[], now: Date, se
   return new Date(oldest + settings.recentChangeDays * DAY_MS);
 }
 
-function mirroredRank(path: string, mirrored: readonly string[]): number {
-  return mirrored.findIndex((m) => (m.endsWith('.*') ? path.startsWith(m.slice(0, -1)) : m === path));
+/**
+ * A path's place in the display order: the first entry of `mirrored` it matches (the path itself,
+ * or `prefix.*` for a path under `prefix.`), -1 for none.
+ */
+function mirroredRanker(mirrored: readonly string[]): (path: string) => number {
+  const exact = new Map<string, number>();
+  const prefixes: Array<[string, number]> = [];
+  mirrored.forEach((m, i) => {
+    if (m.endsWith('.*')) prefixes.push([m.slice(0, -1), i]);
+    else if (!exact.has(m)) exact.set(m, i);
+  });
+  return (path) => {
+    const rank = exact.get(path) ?? -1;
+    for (const [prefix, i] of prefixes) {
+      if (rank >= 0 && i > rank) break;
+      if (path.startsWith(prefix)) return i;
+    }
+    return rank;
+  };
+}
+
+/**
+ * The paths recentChanges keeps, as a query can select them: a path is shown when it equals one
+ * of `exact` or starts with one of `prefixes` (from the `prefix.*` entries, dot included).
+ */
+export function mirroredPathPatterns(mirrored: readonly string[]): { exact: string[]; prefixes: string[] } {
+  return {
+    exact: mirrored.filter((m) => !m.endsWith('.*')),
+    prefixes: mirrored.filter((m) => m.endsWith('.*')).map((m) => m.slice(0, -1)),
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -228,8 +273,10 @@ function textSection(heading: string, text: string | undefined): string | undefi
 
 // Headings, list items and table-like lines must stay on one line.
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ').trim();
+  return (LINE_BREAK.test(text) ? text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ') : text).trim();
 }
+
+const LINE_BREAK = /[\r\n\u2028\u2029]/;
 
 // A multi-line description stays inside its list item when continuation lines are indented.
 function indented(text: string): string {
@@ -248,15 +295,26 @@ function codeSpan(text: string): string {
 }
 
 function longestBacktickRun(text: string): number {
+  if (!text.includes('`')) return 0;
   return (text.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0);
 }
 
 function normalizeNewlines(text: string): string {
-  return text.replace(/\r\n?/g, '\n');
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
+// The changes of one study (and of a whole sync) mostly share an instant: its day is formatted once.
+const utcDates = new Map<number, string>();
+
 function utcDate(d: Date): string {
-  return d.toISOString().slice(0, 10);
+  const time = d.getTime();
+  let day = utcDates.get(time);
+  if (day === undefined) {
+    if (utcDates.size >= 1024) utcDates.clear();
+    day = d.toISOString().slice(0, 10);
+    utcDates.set(time, day);
+  }
+  return day;
 }
 
 function opt(value: string | undefined, write: (v: string) => string): string | undefined {
@@ -264,7 +322,9 @@ function opt(value: string | undefined, write: (v: string) => string): string | 
 }
 
 function distinct(values: ReadonlyArray<string | undefined>): string[] {
-  return [...new Set(values.filter((v): v is string => Boolean(v)))];
+  const seen = new Set<string>();
+  for (const v of values) if (v) seen.add(v);
+  return [...seen];
 }
 
 // Field values are Json; anything of an unexpected shape is treated as absent rather than thrown on.

@@ -1,34 +1,68 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type NctId, isNctId } from '../ctgov/nctId.js';
 import { InputError, InvalidNctIdError } from '../errors.js';
 
 /**
  * Writes `dir/NCT########.md` atomically (temp file in the same folder, fsync, rename), so a
- * reader never sees half a page; skipped when the file already holds exactly these bytes, which
- * keeps its mtime and lets rsync/static hosts see only real changes.
+ * reader never sees half a page, nor after a crash; skipped when the file already holds exactly
+ * these bytes, which keeps its mtime and lets rsync/static hosts see only real changes.
+ *
+ * The folder itself (which makes the renames durable) is fsynced once per export, when the
+ * index is written (every export ends with it), not after every page: a directory fsync costs
+ * as much as the rest of a page write. A crash before it can only leave a page's previous
+ * version, which the next export replaces.
  */
 export async function writeMirrorPage(dir: string, nctId: NctId, text: string): Promise<'written' | 'unchanged'> {
-  return writeIfChanged(dir, pagePath(dir, nctId), text);
+  const target = pagePath(dir, nctId);
+  const written = await writeIfChanged(dir, target, text);
+  if (written === 'written') unsyncedDirs.add(path.dirname(target));
+  return written;
 }
 
-/** The mirror's `index.md`, written the same way as the pages. */
+/** The mirror's `index.md`, written the same way as the pages; then the folders are made durable. */
 export async function writeMirrorIndex(dir: string, text: string): Promise<'written' | 'unchanged'> {
-  return writeIfChanged(dir, path.join(path.resolve(dir), 'index.md'), text);
+  const target = path.join(path.resolve(dir), 'index.md');
+  const written = await writeIfChanged(dir, target, text);
+  unsyncedDirs.add(path.dirname(target));
+  await syncDirs();
+  return written;
+}
+
+/** Folders that hold pages renamed since their last fsync. */
+const unsyncedDirs = new Set<string>();
+/** Folders known to exist: creating them again for every page is one syscall too many. */
+const knownDirs = new Set<string>();
+
+async function syncDirs(): Promise<void> {
+  const dirs = [...unsyncedDirs];
+  unsyncedDirs.clear();
+  await Promise.all(dirs.map(syncDir));
 }
 
 async function writeIfChanged(dir: string, target: string, text: string): Promise<'written' | 'unchanged'> {
   const bytes = Buffer.from(text, 'utf8');
   const current = await readIfExists(target);
   if (current?.equals(bytes)) return 'unchanged';
-  await mkdir(path.dirname(target), { recursive: true }).catch((err: unknown) => {
+  const folder = path.dirname(target);
+  try {
+    if (!knownDirs.has(folder)) await makeDir(folder);
+    await replaceAtomically(target, bytes).catch(async (err: unknown) => {
+      // The folder went away since we last saw it: create it again, once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await makeDir(folder);
+      await replaceAtomically(target, bytes);
+    });
+  } catch (err) {
     throw notWritable(dir, err);
-  });
-  await replaceAtomically(target, bytes).catch((err: unknown) => {
-    throw notWritable(dir, err);
-  });
+  }
   return 'written';
+}
+
+async function makeDir(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  knownDirs.add(folder);
 }
 
 /** The page's path; the NCT ID is checked again at runtime because a brand is only a cast away. */
@@ -40,9 +74,61 @@ export function pagePath(dir: string, nctId: NctId): string {
   return target;
 }
 
+// Temp names: the process id, a random part drawn once per process, then a counter (not a
+// synchronous call into the crypto library per page); `wx` still refuses a name that exists,
+// whoever made it. The pid tells removeStaleTempFiles whose a temp file is.
+const tempTag = `${process.pid}.${randomBytes(6).toString('hex')}`;
+let tempCount = 0;
+const TEMP_NAME = /^\.NCT\d{8}\.md\.(\d+)\.[0-9a-f]+\.tmp$/;
+const STALE_TEMP_MS = 3_600_000;
+
+/**
+ * Removes the temp files a killed writer left in the mirror folder: those of a process that is
+ * no longer running on this machine, or older than an hour whoever wrote them (a temp file lives
+ * for milliseconds). Returns how many were removed; a folder that does not exist has none.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw notWritable(dir, err);
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m) continue;
+    const file = path.join(dir, name);
+    const pid = Number(m[1]);
+    const orphaned = pid !== process.pid && !isRunning(pid);
+    const old = async () => {
+      const st = await stat(file).catch(() => undefined);
+      return st !== undefined && Date.now() - st.mtimeMs > STALE_TEMP_MS;
+    };
+    if ((orphaned || (await old())) && (await unlink(file).then(() => true, () => false))) removed++;
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** fsyncs the folders of the pages written since the last call (the index write does it too). */
+export async function syncMirrorDirs(): Promise<void> {
+  await syncDirs();
+}
+
 async function replaceAtomically(target: string, bytes: Buffer): Promise<void> {
   // Dot-prefixed so a `*.md` glob over the mirror never picks up a half-written page.
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${tempTag}${(tempCount++).toString(16)}.tmp`);
   try {
     const handle = await open(temp, 'wx');
     try {
@@ -56,7 +142,6 @@ async function replaceAtomically(target: string, bytes: Buffer): Promise<void> {
     await unlink(temp).catch(() => undefined);
     throw err;
   }
-  await syncDir(path.dirname(target));
 }
 
 // Makes the rename itself durable; some platforms (Windows) cannot fsync a directory, and the

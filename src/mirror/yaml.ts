@@ -36,6 +36,8 @@ export function yamlDate(value: string): string {
 
 /** Always double-quoted (URLs and instants, where the golden page quotes). */
 export function yamlQuoted(value: string): string {
+  // Nothing to escape (the common case: URLs, instants): every character stands for itself.
+  if (!NOT_PLAIN_SAFE.test(value) && !value.includes('"') && !value.includes('\\')) return `"${value}"`;
   let out = '"';
   for (const ch of value) out += escapeChar(ch);
   return out + '"';

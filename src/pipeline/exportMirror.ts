@@ -1,12 +1,12 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
-import { parseCtgovStudy } from '../ctgov/schema.js';
+import { validateCtgovStudy } from '../ctgov/schema.js';
 import type { Logger } from '../log.js';
 import { renderMirrorIndex } from '../mirror/renderIndex.js';
-import { renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
+import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
 import { writeMirrorIndex, writeMirrorPage } from '../mirror/write.js';
 import type { ChangeKind } from '../studies/model.js';
-import { normalizeStudy } from '../studies/normalize.js';
+import { normalizeValidated } from '../studies/normalize.js';
 
 export interface MirrorTarget {
   dir: string;
@@ -19,7 +19,16 @@ export interface ExportCounts {
   skipped: number;
 }
 
+/** Tuning knobs, for tests: the defaults suit every caller. */
+export interface ExportOptions {
+  /** Studies loaded per round of queries (memory holds at most two such chunks). */
+  chunkSize?: number;
+  /** Pages being written at once (each write waits on the disk: read, fsync, rename). */
+  writers?: number;
+}
+
 const CHUNK = 500;
+const WRITERS = 16;
 const DAY_MS = 86_400_000;
 
 /**
@@ -27,38 +36,38 @@ const DAY_MS = 86_400_000;
  * instant, `last_seen_at` capped at it, and the changes of the window ending at it. Pages whose
  * bytes would not change are not touched. A study first seen after `now` is skipped.
  */
-export async function exportPages(pool: pg.Pool, target: MirrorTarget, ids: readonly NctId[], now: Date): Promise<ExportCounts> {
-  const counts: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const pages = await loadPages(pool, chunk, now, target.settings.recentChangeDays);
-    counts.skipped += chunk.length - pages.length;
-    for (const page of pages) {
-      const study = normalizeStudy(parseCtgovStudy(page.raw));
-      const text = renderMirrorPage({ study, changes: page.changes, lastSeenAt: page.lastSeenAt, now, settings: target.settings });
-      counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
-    }
+export async function exportPages(
+  pool: pg.Pool,
+  target: MirrorTarget,
+  ids: readonly NctId[],
+  now: Date,
+  options: ExportOptions = {},
+): Promise<ExportCounts> {
+  const size = options.chunkSize ?? CHUNK;
+  async function* chunks(): AsyncGenerator<readonly NctId[]> {
+    for (let i = 0; i < ids.length; i += size) yield ids.slice(i, i + size);
   }
-  return counts;
+  return exportChunks(pool, target, now, chunks(), options);
 }
 
 /** Every stored study, in NCT ID order, a chunk at a time (memory stays bounded), then the index. */
-export async function exportAll(pool: pg.Pool, target: MirrorTarget, now: Date, log: Logger): Promise<ExportCounts> {
-  const total: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
-  let after = '';
-  for (;;) {
-    const { rows } = await pool.query<{ nct_id: NctId }>(
-      'select nct_id from ctgov.studies where nct_id > $1 order by nct_id limit $2',
-      [after, CHUNK],
-    );
-    if (rows.length === 0) break;
-    const c = await exportPages(pool, target, rows.map((r) => r.nct_id), now);
-    total.written += c.written;
-    total.unchanged += c.unchanged;
-    total.skipped += c.skipped;
-    after = rows[rows.length - 1]!.nct_id;
-    log.debug({ after, ...total }, 'mirror export progress');
+export async function exportAll(pool: pg.Pool, target: MirrorTarget, now: Date, log: Logger, options: ExportOptions = {}): Promise<ExportCounts> {
+  const size = options.chunkSize ?? CHUNK;
+  async function* chunks(): AsyncGenerator<readonly NctId[]> {
+    let after = '';
+    for (;;) {
+      const { rows } = await pool.query<{ nct_id: NctId }>(
+        'select nct_id from ctgov.studies where nct_id > $1 order by nct_id limit $2',
+        [after, size],
+      );
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.nct_id;
+      yield rows.map((r) => r.nct_id);
+    }
   }
+  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) =>
+    log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress'),
+  );
   await exportIndex(pool, target, now);
   return total;
 }
@@ -92,37 +101,153 @@ export async function exportIndex(pool: pg.Pool, target: MirrorTarget, now: Date
   return writeMirrorIndex(target.dir, text);
 }
 
+interface Chunk {
+  ids: readonly NctId[];
+  /** The studies of `ids` known at `now`; each entry is dropped once its page is written. */
+  pages: Array<PageData | undefined>;
+}
+
 interface PageData {
-  nctId: NctId;
-  raw: unknown;
+  /** The stored record as JSON text: parsed only when its page is rendered, so a waiting chunk stays small. */
+  raw: string;
   lastSeenAt: Date;
   changes: MirrorChange[];
 }
 
-async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, windowDays: number): Promise<PageData[]> {
-  const { rows } = await pool.query<{ nct_id: NctId; raw: unknown; last_seen_at: Date }>(
-    `select s.nct_id, v.raw, least(s.last_seen_at, $2) as last_seen_at
-       from ctgov.studies s
-       cross join lateral (
-         select raw from ctgov.study_versions v
-          where v.nct_id = s.nct_id and v.first_seen_at <= $2
-          order by v.first_seen_at desc, v.id desc
-          limit 1
-       ) v
-      where s.nct_id = any($1::text[])`,
-    [ids, now],
-  );
-  const changes = await pool.query<{ nct_id: NctId; path: string; kind: ChangeKind; detected_at: Date }>(
-    `select nct_id, path, kind, detected_at
-       from ctgov.field_changes
-      where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3`,
-    [ids, now, new Date(now.getTime() - windowDays * DAY_MS)],
-  );
-  const byStudy = new Map<NctId, MirrorChange[]>();
-  for (const c of changes.rows) {
-    const list = byStudy.get(c.nct_id) ?? [];
-    list.push({ path: c.path, kind: c.kind, detectedAt: c.detected_at });
-    byStudy.set(c.nct_id, list);
+/**
+ * The export as a pipeline: while one chunk's pages are rendered and written (several writes in
+ * flight, so the disk's waits overlap), the next chunk's rows are already being read. At most
+ * two chunks are in memory.
+ */
+async function exportChunks(
+  pool: pg.Pool,
+  target: MirrorTarget,
+  now: Date,
+  chunks: AsyncIterator<readonly NctId[]>,
+  options: ExportOptions,
+  progress?: (ids: readonly NctId[], counts: ExportCounts) => void,
+): Promise<ExportCounts> {
+  const counts: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
+  const load = (): Promise<Chunk | undefined> => {
+    const loading = (async () => {
+      const next = await chunks.next();
+      if (next.done) return undefined;
+      return { ids: next.value, pages: await loadPages(pool, next.value, now, target.settings) };
+    })();
+    // A read may fail while the previous chunk is still being written: it is thrown when the
+    // loop gets to it, and must not count as unhandled until then.
+    loading.catch(() => undefined);
+    return loading;
+  };
+  let pending = load();
+  try {
+    for (;;) {
+      const chunk = await pending;
+      if (!chunk) return counts;
+      pending = load();
+      counts.skipped += chunk.ids.length - chunk.pages.length;
+      await writePages(target, chunk.pages, now, counts, options.writers ?? WRITERS);
+      progress?.(chunk.ids, counts);
+    }
+  } catch (err) {
+    // Nothing of this export may still be running once it has failed.
+    await pending.catch(() => undefined);
+    throw err;
   }
-  return rows.map((r) => ({ nctId: r.nct_id, raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [] }));
+}
+
+/**
+ * Renders and writes a chunk's pages, `writers` at a time; each page is rendered just before its
+ * write and dropped after it. The first failure stops further pages; the writes already under
+ * way finish, then it is thrown.
+ */
+async function writePages(target: MirrorTarget, pages: Array<PageData | undefined>, now: Date, counts: ExportCounts, writers: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const writer = async (): Promise<void> => {
+    while (!failure && next < pages.length) {
+      const page = pages[next]!;
+      pages[next++] = undefined;
+      try {
+        const study = normalizeValidated(validateCtgovStudy(JSON.parse(page.raw)));
+        const text = renderMirrorPage({ study, changes: page.changes, lastSeenAt: page.lastSeenAt, now, settings: target.settings });
+        counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(writers, pages.length)) }, writer));
+  if (failure) throw failure.error;
+}
+
+/**
+ * The results modules of a record: often half its bytes, and no page shows them (a page reads
+ * `results.hasResults`, from the record's top-level `hasResults`), so they are left in the
+ * database rather than sent, decoded and parsed for nothing. Only these keys go, and only from a
+ * resultsSection that is an object: the record validates and normalizes as before.
+ */
+const UNSHOWN_RESULT_MODULES = ['participantFlowModule', 'baselineCharacteristicsModule', 'outcomeMeasuresModule', 'adverseEventsModule', 'moreInfoModule'];
+
+const TIMESTAMPTZ = 1184;
+
+/**
+ * Type parsers for one query whose rows repeat a few instants many times (a sync stamps all its
+ * changes with one detected_at): each distinct text is parsed once, by the usual parser.
+ */
+function sharedTimestamps(): pg.CustomTypesConfig {
+  const parse = pg.types.getTypeParser(TIMESTAMPTZ, 'text') as (text: string) => Date;
+  const seen = new Map<string, Date>();
+  const parseOnce = (text: string): Date => {
+    let date = seen.get(text);
+    if (date === undefined) {
+      date = parse(text);
+      seen.set(text, date);
+    }
+    return date;
+  };
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === TIMESTAMPTZ && format !== 'binary' ? parseOnce : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settings: MirrorSettings): Promise<PageData[]> {
+  // Only changes the page can show: in the window and on a mirrored path (the renderer applies
+  // the same tests again; these just keep the rows it would drop from being read at all).
+  const { exact, prefixes } = mirroredPathPatterns(settings.mirroredPaths);
+  const [studies, changes] = await Promise.all([
+    pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date }>(
+      `select s.nct_id, least(s.last_seen_at, $2) as last_seen_at,
+              (case when jsonb_typeof(v.raw->'resultsSection') = 'object'
+                    then jsonb_set(v.raw, '{resultsSection}', (v.raw->'resultsSection') - $3::text[])
+                    else v.raw end)::text as raw
+         from ctgov.studies s
+         cross join lateral (
+           select raw from ctgov.study_versions v
+            where v.nct_id = s.nct_id and v.first_seen_at <= $2
+            order by v.first_seen_at desc, v.id desc
+            limit 1
+         ) v
+        where s.nct_id = any($1::text[])`,
+      [ids, now, UNSHOWN_RESULT_MODULES],
+    ),
+    pool.query<[NctId, string, ChangeKind, Date]>({
+      text: `select nct_id, path, kind, detected_at
+               from ctgov.field_changes
+              where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3
+                and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))`,
+      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes],
+      rowMode: 'array',
+      types: sharedTimestamps(),
+    }),
+  ]);
+  const byStudy = new Map<NctId, MirrorChange[]>();
+  for (const [nctId, path, kind, detectedAt] of changes.rows) {
+    const list = byStudy.get(nctId);
+    const change = { path, kind, detectedAt };
+    if (list) list.push(change);
+    else byStudy.set(nctId, [change]);
+  }
+  return studies.rows.map((r) => ({ raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [] }));
 }
