@@ -3,6 +3,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { InputError } from '../errors.js';
+import { removeStaleTempFiles } from '../mirror/write.js';
 import type { MirrorTarget } from './exportMirror.js';
 
 export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
@@ -18,7 +19,8 @@ export function syncMirror(config: Config): MirrorTarget | undefined {
 /**
  * Fails before anything is stored when the mirror folder cannot take pages (MIRROR_DIR is a file,
  * lies under one, or is read-only): otherwise a run would commit its studies and only then fail
- * on the first page. Creates the folder when it is missing, as the first page would.
+ * on the first page. Creates the folder when it is missing, as the first page would, and removes
+ * the temp files a killed run left in it.
  */
 export async function assertMirrorWritable(target: MirrorTarget | undefined): Promise<void> {
   if (!target) return;
@@ -28,6 +30,7 @@ export async function assertMirrorWritable(target: MirrorTarget | undefined): Pr
     const handle = await open(probe, 'wx');
     await handle.close();
     await unlink(probe);
+    await removeStaleTempFiles(target.dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new InputError(`cannot write mirror pages to ${target.dir} (${code}): ${(err as Error).message}`, { cause: err });

@@ -12,6 +12,7 @@ import {
   type StoreContext,
   type StoreResult,
 } from '../studies/store.js';
+import { syncMirrorDirs } from '../mirror/write.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
 import { failureOf, prepareRecord } from './prepare.js';
 
@@ -86,6 +87,8 @@ export async function commitBatch(deps: SyncDeps, ctx: StoreContext, batch: Prep
   const touched: NctId[] = [...stored.inserted, ...stored.changed, ...stored.unmirrored];
   if (deps.mirror && touched.length > 0) {
     exported = await exportPages(deps.pool, deps.mirror, touched, ctx.observedAt);
+    // The renames made durable before the pages are recorded as written.
+    await syncMirrorDirs();
     await withTransaction(deps.pool, (client) => markMirrored(client, stored.contentHashes)).catch((err: unknown) =>
       deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record the pages as written; the next sync writes them again'),
     );

@@ -93,5 +93,6 @@ describe('crash safety on the embedded database', () => {
     const missing = [...reference.keys()].filter((name) => !mirror.pages.has(name));
     console.info(`[chaos] embedded kills: ${mirror.pages.size} mirror page(s), ${missing.length} missing, ${mirror.tempFiles.length} temp file(s) left`);
     expect(missing).toEqual([]);
+    expect(mirror.tempFiles).toEqual([]);
   });
 });

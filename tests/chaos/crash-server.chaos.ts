@@ -92,7 +92,7 @@ afterAll(async () => {
 /**
  * The database must equal the uninterrupted run's, and so must the mirror: every page present,
  * none torn or stale (a study committed just before a kill has its page written by the next
- * run, see studies.mirrored_hash). Temp files a kill left mid-write are counted.
+ * run, see studies.mirrored_hash), and no temp file a kill left mid-write (the next run removes them).
  */
 async function expectSameAsBaseline(e: CliEnv, baseline: Baseline, scenario: string): Promise<void> {
   expect(await e.withDb(integrityProblems)).toEqual(NO_PROBLEMS);
@@ -102,6 +102,7 @@ async function expectSameAsBaseline(e: CliEnv, baseline: Baseline, scenario: str
   const missing = [...baseline.mirror.keys()].filter((name) => !mirror.pages.has(name));
   console.info(`[chaos] ${scenario}: ${mirror.pages.size} mirror page(s), ${missing.length} missing, ${mirror.tempFiles.length} temp file(s) left`);
   expect(missing).toEqual([]);
+  expect(mirror.tempFiles).toEqual([]);
 }
 
 describe('crash safety on a Postgres server', () => {
