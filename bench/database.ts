@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
-import { silentLog } from '../tests/support/testDb.js';
+import { adminQuery, silentLog } from '../tests/support/testDb.js';
 
 /*
  * Where the benchmark stores: a fresh database on the server named by BENCH_DATABASE_URL
@@ -20,8 +20,8 @@ export interface BenchDatabase {
 export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (adminUrl) {
-    await admin(adminUrl, `drop database if exists ${name} with (force)`);
-    await admin(adminUrl, `create database ${name}`);
+    await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
+    await adminQuery(adminUrl, `create database ${name}`);
     const u = new URL(adminUrl);
     u.pathname = `/${name}`;
     const url = u.toString();
@@ -31,7 +31,7 @@ export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
       kind: 'server',
       url,
       describe: `${u.host}/${name}`,
-      close: () => (keep ? Promise.resolve() : admin(adminUrl, `drop database if exists ${name} with (force)`)),
+      close: () => (keep ? Promise.resolve() : adminQuery(adminUrl, `drop database if exists ${name} with (force)`)),
     };
   }
   const embedded = await startEmbeddedPostgres('memory://', silentLog);
@@ -47,16 +47,6 @@ async function migrated(url: string): Promise<void> {
     await migrate(pool, silentLog);
   } finally {
     await pool.end();
-  }
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 

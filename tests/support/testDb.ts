@@ -74,7 +74,7 @@ async function dropWhenIdle(adminUrl: string, dbName: string): Promise<void> {
   }
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
+export async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
