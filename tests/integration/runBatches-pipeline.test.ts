@@ -21,6 +21,10 @@ const study = (n: number, status = 'RECRUITING'): Raw => {
 const batch = (...records: Raw[]): SourceBatch => ({ records: records.map((raw) => ({ raw })), failures: [] });
 const invalid = (n: number): Raw => ({ protocolSection: { identificationModule: { nctId: `NCT${90_000_000 + n}` }, statusModule: 'broken' } });
 
+// pg_locks spans the whole server: only this test's database counts (other test files run meanwhile).
+const WAITING_ADVISORY_LOCKS = `select count(*)::int as n from pg_locks
+  where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
+
 /** Polls until the condition holds (true) or `ms` pass (false). */
 async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -81,7 +85,7 @@ describe('runBatches with batches in flight', () => {
         await blocker.query("select pg_advisory_xact_lock(hashtextextended('NCT90000030', 7311))");
         const running = run(from([batch(study(30), study(31, 'NOT_YET_RECRUITING')), batch(study(31, 'COMPLETED'))]), '2026-03-05T00:00:00Z');
         // The first batch is now blocked inside its transaction.
-        await until(async () => (await blocker.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")).rows[0].n > 0);
+        await until(async () => (await blocker.query(WAITING_ADVISORY_LOCKS)).rows[0].n > 0);
         // A second batch that did not wait would commit study 31 now (its lock is free); give it
         // the time to, then let the first batch go. With the wait, the second batch starts after.
         const early = await waitFor(async () => (await blocker.query("select count(*)::int as n from ctgov.studies where nct_id = 'NCT90000031'")).rows[0].n > 0, 1_000);

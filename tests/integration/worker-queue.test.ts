@@ -212,7 +212,10 @@ describe('job locks', () => {
       const { runner: r } = runner();
       let seen: AbortSignal | undefined;
       const lockPids = () =>
-        q("select pid from pg_locks where locktype = 'advisory' and objid = (hashtextextended('ctgov-sync job refresh', 7312) & 4294967295)::oid");
+        // pg_locks spans the whole server, where other test files' workers take the same job lock.
+        q(`select pid from pg_locks
+            where locktype = 'advisory' and objid = (hashtextextended('ctgov-sync job refresh', 7312) & 4294967295)::oid
+              and database = (select oid from pg_database where datname = current_database())`);
       const running = r.trigger(
         {
           ...job([]),
