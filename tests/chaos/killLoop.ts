@@ -80,7 +80,7 @@ export async function runWithKills(o: KillLoopOptions): Promise<KillLoopResult> 
   const kills: KillRecord[] = [];
   let finishedEarly = 0;
   // Bounded: a run that keeps finishing before its kill moment cannot loop forever.
-  for (let attempt = 1; kills.length < o.kills && attempt <= o.kills * 2; attempt++) {
+  for (let attempt = 1; kills.length < o.kills && attempt <= o.kills * 4; attempt++) {
     const remaining = o.kills - kills.length;
     o.startAttempt?.();
     const proc = startCli(o.args, o.env, { timeoutMs: o.timeoutMs });
