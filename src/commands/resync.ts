@@ -1,3 +1,4 @@
+import { isProcessRunning } from '../processes.js';
 import type { AppContext } from '../app.js';
 import type { Config } from '../config.js';
 import { parseNctIds } from '../ctgov/nctId.js';
@@ -35,7 +36,7 @@ export async function runResync(app: AppContext, io: CliIo, request: ResyncReque
  */
 export async function resyncViaWorker(config: Config, io: CliIo, request: ResyncRequest, locked: DbLockedError): Promise<number> {
   const info = config.database.url === null ? readWorkerInfo(config.database.dataDir) : undefined;
-  if (!info || !isAlive(info.pid)) throw locked;
+  if (!info || !isProcessRunning(info.pid)) throw locked;
   const host = info.host === '0.0.0.0' ? '127.0.0.1' : info.host === '::' ? '::1' : info.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}/resync`;
   const body = request.target === 'all' ? { all: true, reason: request.reason } : { ids: request.target, reason: request.reason };
@@ -57,13 +58,4 @@ function describe(request: ResyncRequest, queued: number): string {
   if (queued === 0) return 'resync: no tracked studies; nothing queued\n';
   const what = request.target === 'all' ? 'every tracked study' : request.target.join(', ');
   return `queued ${queued} resync request(s) for ${what}\n`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,3 +1,4 @@
+import { isProcessRunning } from '../processes.js';
 import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DbLockedError } from '../errors.js';
@@ -36,7 +37,7 @@ export function lockDataDir(dir: string): DirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = readHolder(path);
-      if (holder !== undefined && isAlive(holder)) {
+      if (holder !== undefined && isProcessRunning(holder)) {
         throw new DbLockedError(
           `the embedded database in ${dir} is in use by another ctgov-sync process (pid ${holder}); ` +
             'stop it, or set DATABASE_URL to share a Postgres server between processes',
@@ -58,15 +59,5 @@ function readHolder(path: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

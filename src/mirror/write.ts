@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import path from 'node:path';
 import { type NctId, isNctId } from '../ctgov/nctId.js';
 import { InputError, InvalidNctIdError } from '../errors.js';
+import { isProcessRunning } from '../processes.js';
 
 /**
  * Writes `dir/NCT########.md` atomically (temp file in the same folder, fsync, rename), so a
@@ -26,7 +27,7 @@ export async function writeMirrorIndex(dir: string, text: string): Promise<'writ
   const target = path.join(path.resolve(dir), 'index.md');
   const written = await writeIfChanged(dir, target, text);
   unsyncedDirs.add(path.dirname(target));
-  await syncDirs();
+  await syncMirrorDirs();
   return written;
 }
 
@@ -35,7 +36,8 @@ const unsyncedDirs = new Set<string>();
 /** Folders known to exist: creating them again for every page is one syscall too many. */
 const knownDirs = new Set<string>();
 
-async function syncDirs(): Promise<void> {
+/** fsyncs the folders of the pages written since the last call (the index write does it too). */
+export async function syncMirrorDirs(): Promise<void> {
   const dirs = [...unsyncedDirs];
   unsyncedDirs.clear();
   await Promise.all(dirs.map(syncDir));
@@ -101,29 +103,15 @@ export async function removeStaleTempFiles(dir: string): Promise<number> {
     if (!m) continue;
     const file = path.join(dir, name);
     const pid = Number(m[1]);
-    const orphaned = pid !== process.pid && !isRunning(pid);
-    const old = async () => {
-      const st = await stat(file).catch(() => undefined);
-      return st !== undefined && Date.now() - st.mtimeMs > STALE_TEMP_MS;
-    };
-    if ((orphaned || (await old())) && (await unlink(file).then(() => true, () => false))) removed++;
+    const orphaned = pid !== process.pid && !isProcessRunning(pid);
+    if ((orphaned || (await olderThan(file, STALE_TEMP_MS))) && (await unlink(file).then(() => true, () => false))) removed++;
   }
   return removed;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** fsyncs the folders of the pages written since the last call (the index write does it too). */
-export async function syncMirrorDirs(): Promise<void> {
-  await syncDirs();
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const st = await stat(file).catch(() => undefined);
+  return st !== undefined && Date.now() - st.mtimeMs > ms;
 }
 
 async function replaceAtomically(target: string, bytes: Buffer): Promise<void> {

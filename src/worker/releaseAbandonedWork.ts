@@ -1,3 +1,4 @@
+import { isProcessRunning } from '../processes.js';
 import { hostname } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
@@ -31,10 +32,5 @@ function isDeadLocalProcess(claimer: string): boolean {
   const host = claimer.slice(0, sep);
   const pid = Number(claimer.slice(sep + 1));
   if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !isProcessRunning(pid);
 }
