@@ -30,9 +30,10 @@ export async function assertMirrorWritable(target: MirrorTarget | undefined): Pr
     const handle = await open(probe, 'wx');
     await handle.close();
     await unlink(probe);
-    await removeStaleTempFiles(target.dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new InputError(`cannot write mirror pages to ${target.dir} (${code}): ${(err as Error).message}`, { cause: err });
   }
+  // Outside the probe's error handling: its own errors already say what failed.
+  await removeStaleTempFiles(target.dir);
 }

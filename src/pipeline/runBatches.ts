@@ -110,7 +110,7 @@ export async function runBatches(
       const stored = await loadRawHashes(deps.pool, recordIds(batch));
       const prepared = await prepareBatch(batch.records, batch.failures, stored);
       const ids = batchIds(prepared, batch);
-      while (inFlight.length >= IN_FLIGHT || (inFlight.length > 0 && inFlight.some((s) => overlaps(s.ids, ids)))) await settleOldest();
+      while (inFlight.length >= IN_FLIGHT || inFlight.some((s) => overlaps(s.ids, ids))) await settleOldest();
       inFlight.push({ ids, done: commit(prepared, batch) });
     }
     while (inFlight.length > 0) await settleOldest();
