@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createApp } from '../src/app.js';
-import { ctgovClientFromConfig } from '../src/commands/ctgovClient.js';
+import { ctgovClientFromConfig } from '../src/ctgovClient.js';
 import { loadConfig } from '../src/config.js';
 import { parseNctIds } from '../src/ctgov/nctId.js';
 import { exportAll } from '../src/pipeline/exportMirror.js';

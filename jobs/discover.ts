@@ -1,5 +1,5 @@
 import type { Job } from '../src/worker/job.js';
-import { discoverStudies } from '../src/worker/discoverStudies.js';
+import { discoverStudies } from '../src/sync/discoverStudies.js';
 
 /** New studies matching the watchlist's queries: tracked and synced. */
 export const discover: Job = {

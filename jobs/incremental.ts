@@ -1,5 +1,5 @@
 import type { Job } from '../src/worker/job.js';
-import { incrementalSync } from '../src/worker/incrementalSync.js';
+import { incrementalSync } from '../src/sync/incrementalSync.js';
 
 /** What CT.gov updated since the watermark, for the watchlist and tracked studies. */
 export const incremental: Job = {

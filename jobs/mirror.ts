@@ -1,5 +1,5 @@
 import type { Job } from '../src/worker/job.js';
-import { refreshMirror } from '../src/worker/refreshMirror.js';
+import { refreshMirror } from '../src/sync/refreshMirror.js';
 
 /** Pages whose "recent changes" window moved, pages missing on disk, and the index. */
 export const mirror: Job = {

@@ -1,5 +1,5 @@
 import type { Job } from '../src/worker/job.js';
-import { refreshTracked } from '../src/worker/refreshTracked.js';
+import { refreshTracked } from '../src/sync/refreshTracked.js';
 
 /** Rolling re-fetch of the least recently seen tracked studies (removals, silent edits). */
 export const refresh: Job = {

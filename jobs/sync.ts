@@ -1,5 +1,5 @@
 import type { Job } from '../src/worker/job.js';
-import { startupSync } from '../src/worker/startupSync.js';
+import { startupSync } from '../src/sync/startupSync.js';
 
 /** On start-up only: the watchlist, when the database has never synced it (or new IDs in it). */
 export const sync: Job = {

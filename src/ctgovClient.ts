@@ -1,6 +1,6 @@
-import type { Config } from '../config.js';
-import { createCtgovClient, type ClientEvent, type CtgovClient } from '../ctgov/client.js';
-import type { Logger } from '../log.js';
+import type { Config } from './config.js';
+import { createCtgovClient, type ClientEvent, type CtgovClient } from './ctgov/client.js';
+import type { Logger } from './log.js';
 
 /** The CT.gov client as configured: one per process, so its rate limiter is the process's. */
 export function ctgovClientFromConfig(

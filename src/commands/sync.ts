@@ -5,7 +5,8 @@ import { InputError, UsageError } from '../errors.js';
 import { parseQueryExpression } from '../pipeline/apiSources.js';
 import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
-import { ctgovClientFromConfig } from './ctgovClient.js';
+import { watchlistPlan } from '../sync/watchlistPlan.js';
+import { ctgovClientFromConfig } from '../ctgovClient.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { printRunSummary, progressPrinter } from './output.js';
 
@@ -22,9 +23,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const ids = parseNctIds([...args, ...(options.file ? await readIdFile(options.file) : [])]);
   const queries = (options.query ?? []).map((q) => ({ expr: q, params: parseQueryOrThrow(q) }));
   const useWatchlist = ids.length === 0 && queries.length === 0 && !options.file;
-  const plan = useWatchlist
-    ? { ids: parseNctIds(app.config.watchlist.ids), queries: app.config.watchlist.queries.map((q) => ({ expr: q, params: parseQueryOrThrow(q) })) }
-    : { ids, queries };
+  const plan = useWatchlist ? watchlistPlan(app.config) : { ids, queries };
   await assertMirrorWritable(syncMirror(app.config));
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));

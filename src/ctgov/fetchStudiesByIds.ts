@@ -49,7 +49,7 @@ export async function* fetchStudiesByIds(
 
 async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal): Promise<IdBatch> {
   const batch: IdBatch = { requested: ids, studies: [], notFound: [], aliases: [], invalid: [], malformed: [] };
-  await queryIds(ctx, ids, new Collector(batch), signal);
+  await fetchIdsSplitting(ctx, ids, new Collector(batch), signal);
   return batch;
 }
 
@@ -57,7 +57,7 @@ async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal)
  * One malformed ID makes CT.gov reject the whole list with 400: halve until it is isolated.
  * (414, URI too long, is halved the same way: each half is a shorter URL.)
  */
-async function queryIds(ctx: ClientContext, ids: NctId[], out: Collector, signal: AbortSignal): Promise<void> {
+async function fetchIdsSplitting(ctx: ClientContext, ids: NctId[], out: Collector, signal: AbortSignal): Promise<void> {
   const records: unknown[] = [];
   try {
     const params = { 'filter.ids': ids.join(','), pageSize: String(ctx.pageSize) };
@@ -70,7 +70,7 @@ async function queryIds(ctx: ClientContext, ids: NctId[], out: Collector, signal
     }
     ctx.logger.debug({ ids: ids.length, body: err.bodyExcerpt }, 'splitBatch');
     const half = Math.ceil(ids.length / 2);
-    await Promise.all([queryIds(ctx, ids.slice(0, half), out, signal), queryIds(ctx, ids.slice(half), out, signal)]);
+    await Promise.all([fetchIdsSplitting(ctx, ids.slice(0, half), out, signal), fetchIdsSplitting(ctx, ids.slice(half), out, signal)]);
     return;
   }
   const missing = out.match(ids, records);

@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { FetchError } from '../errors.js';
-import type { ClientEvent, Endpoint } from './clientEvent.js';
+import type { ClientEvent } from './clientEvent.js';
+import type { GetOptions, HttpResult } from './getOptions.js';
 import { classifyResponse, classifyThrown, type Outcome } from './outcome.js';
 import { createRateLimiter } from './rateLimiter.js';
 import { sendOnce } from './sendOnce.js';
@@ -22,19 +23,6 @@ export interface HttpOptions {
   /** Jitter source; tests pass a seeded one. */
   random?: () => number;
 }
-
-export interface GetOptions<T> {
-  endpoint: Endpoint;
-  /** Checks a 200 body; throwing means the body is garbage and the request is retried. */
-  parse: (json: unknown) => T;
-  /** Statuses handed back to the caller as text instead of being treated as failures. */
-  passStatuses?: readonly number[];
-  signal?: AbortSignal;
-}
-
-export type HttpResult<T> =
-  | { status: 200; value: T; url: string }
-  | { status: number; text: string; location: string | undefined; url: string };
 
 export interface HttpStats {
   requests: number;

@@ -1,5 +1,5 @@
 import { FetchError } from '../errors.js';
-import type { GetOptions, HttpResult } from './http.js';
+import type { GetOptions, HttpResult } from './getOptions.js';
 import { parseRetryAfter, type RetryReason } from './retry.js';
 import type { RawResponse } from './sendOnce.js';
 

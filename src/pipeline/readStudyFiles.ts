@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import yauzl from 'yauzl';
 import { InputError } from '../errors.js';
 import type { FailureRecord } from '../studies/store.js';
-import { failureOf } from './prepare.js';
+import { failureOf } from './validateNormalizeHash.js';
 import type { RawRecord } from './syncBatch.js';
 
 export interface FileBatch {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { insertFailures, markRemoved, type FailureRecord, type StoreContext } from '../studies/store.js';
-import { failureOf } from './prepare.js';
+import { failureOf } from './validateNormalizeHash.js';
 
 /**
  * What CT.gov did not return: a stored study is marked removed; an ID we never had is a

@@ -4,7 +4,7 @@ import { peekNctId } from '../ctgov/schema.js';
 import { loadRawHashes, type FailureRecord, type StoreContext } from '../studies/store.js';
 import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, type ExportCounts } from './exportMirror.js';
-import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from './runs.js';
+import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
 import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
 
 export interface SourceBatch {

@@ -14,7 +14,7 @@ import {
 } from '../studies/store.js';
 import { syncMirrorDirs } from '../mirror/write.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
-import { failureOf, prepareRecord } from './prepare.js';
+import { failureOf, prepareRecord } from './validateNormalizeHash.js';
 
 export interface SyncDeps {
   pool: pg.Pool;

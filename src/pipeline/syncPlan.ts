@@ -4,7 +4,7 @@ import type { NctId } from '../ctgov/nctId.js';
 import { syncMirror } from './mirrorTarget.js';
 import { idSource, parseQueryExpression, querySource } from './apiSources.js';
 import { runBatches, type Progress, type RunSummary, type SourceBatch } from './runBatches.js';
-import type { RunTrigger } from './runs.js';
+import type { RunTrigger } from '../sql/runs.js';
 
 export interface SyncPlan {
   ids: NctId[];

@@ -1,7 +1,7 @@
 import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
-import { resultOf, type JobContext, type JobResult } from './job.js';
-import { queryIds, trackQueryIds } from './queryIds.js';
+import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
+import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
 import { watchlistPlan } from './watchlistPlan.js';
 
 /**
@@ -15,7 +15,7 @@ export async function discoverStudies(ctx: JobContext, signal: AbortSignal): Pro
   const client = ctx.ctgov();
   const toSync = new Set<NctId>();
   for (const q of queries) {
-    const ids = await queryIds(client, q.params, signal);
+    const ids = await listQueryMatches(client, q.params, signal);
     const fresh = await trackQueryIds(ctx.app.db.pool, ids, q.expr);
     ctx.log.info({ query: q.expr, found: ids.length, new: fresh.length }, 'discovery query');
     for (const id of fresh) toSync.add(id);

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
-import { finishRun, startRun } from '../pipeline/runs.js';
+import { finishRun, startRun } from '../sql/runs.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
-import { resultOf, type JobContext, type JobResult } from './job.js';
-import { queryIds, trackQueryIds } from './queryIds.js';
+import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
+import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
 import { readSyncState, writeSyncState } from './syncState.js';
 import { watchlistPlan } from './watchlistPlan.js';
 
@@ -44,7 +44,7 @@ export async function incrementalSync(ctx: JobContext, signal: AbortSignal): Pro
   const known = await trackedIds(pool, watchlist.ids);
   const ids = new Set<NctId>(from === undefined ? known : await updatedAmong(client, known, from, signal));
   for (const q of watchlist.queries) {
-    const matches = await queryIds(client, from === undefined ? q.params : { ...q.params, lastUpdateFrom: from }, signal);
+    const matches = await listQueryMatches(client, from === undefined ? q.params : { ...q.params, lastUpdateFrom: from }, signal);
     await trackQueryIds(pool, matches, q.expr);
     for (const id of matches) ids.add(id);
   }
@@ -87,7 +87,7 @@ async function trackedIds(pool: pg.Pool, watchlist: NctId[]): Promise<NctId[]> {
 /** Which of `ids` CT.gov lists with LastUpdatePostDate ≥ `from` (one pass over the updated studies' IDs). */
 export async function updatedAmong(client: CtgovClient, ids: readonly NctId[], from: string, signal: AbortSignal): Promise<NctId[]> {
   if (ids.length === 0) return [];
-  return queryIds(client, { lastUpdateFrom: from }, signal, new Set<string>(ids));
+  return listQueryMatches(client, { lastUpdateFrom: from }, signal, new Set<string>(ids));
 }
 
 /** The data's date (dataTimestamp is UTC), never later than the run's own date. */

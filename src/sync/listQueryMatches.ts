@@ -7,7 +7,7 @@ import { peekNctId, peekNctIdAliases } from '../ctgov/schema.js';
  * The NCT IDs a /studies query returns, asking for the IDs (and aliases) only: small pages, and
  * the records themselves are then fetched by ID, once, however many queries name them.
  */
-export async function queryIds(client: CtgovClient, params: SearchParams, signal: AbortSignal, keep?: ReadonlySet<string>): Promise<NctId[]> {
+export async function listQueryMatches(client: CtgovClient, params: SearchParams, signal: AbortSignal, keep?: ReadonlySet<string>): Promise<NctId[]> {
   const ids = new Set<NctId>();
   for await (const page of client.searchStudies({ ...params, fields: ['NCTId', 'NCTIdAlias'] }, { signal })) {
     for (const raw of page.studies) {

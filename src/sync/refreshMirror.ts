@@ -3,8 +3,8 @@ import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { exportAll, exportIndex, exportPages, type ExportCounts } from '../pipeline/exportMirror.js';
 import { mirrorTarget } from '../pipeline/mirrorTarget.js';
-import { finishRun, startRun } from '../pipeline/runs.js';
-import type { JobContext, JobResult } from './job.js';
+import { finishRun, startRun } from '../sql/runs.js';
+import type { JobContext, JobResult } from '../worker/job.js';
 import { readSyncState, writeSyncState } from './syncState.js';
 
 export const MIRROR_STATE_KEY = 'mirror.lastRenderedAt';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
-import { resultOf, type JobContext, type JobResult } from './job.js';
+import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 
 /**
  * The rolling refresh: re-fetches the `sync.refreshBatchSize` tracked studies seen or refreshed

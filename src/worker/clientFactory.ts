@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { ctgovClientFromConfig } from '../commands/ctgovClient.js';
+import { ctgovClientFromConfig } from '../ctgovClient.js';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { Logger } from '../log.js';
 import type { WorkerMetrics } from './metrics.js';

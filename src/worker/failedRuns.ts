@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import type { RunTrigger } from '../pipeline/runs.js';
+import type { RunTrigger } from '../sql/runs.js';
 
 export interface FailedRun {
   job: string;

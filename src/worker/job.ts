@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { Logger } from '../log.js';
 import type { RunSummary } from '../pipeline/runBatches.js';
-import type { RunCounts, RunStatus, RunTrigger } from '../pipeline/runs.js';
+import type { RunCounts, RunStatus, RunTrigger } from '../sql/runs.js';
 
 /** What a file in jobs/ exports. */
 export interface Job {

@@ -1,6 +1,6 @@
 import type { AppContext } from '../app.js';
 import type { CtgovClient } from '../ctgov/client.js';
-import type { RunTrigger } from '../pipeline/runs.js';
+import type { RunTrigger } from '../sql/runs.js';
 import { childController } from './childController.js';
 import type { ClientFactory } from './clientFactory.js';
 import type { FailedRunLog } from './failedRuns.js';

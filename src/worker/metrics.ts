@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClientEvent } from '../ctgov/client.js';
-import type { RunCounts } from '../pipeline/runs.js';
+import type { RunCounts } from '../sql/runs.js';
 import { withTimeout } from './withTimeout.js';
 
 export type TickSkipReason = 'overlap' | 'locked' | 'error';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitBatch, prepareBatch } from '../../src/pipeline/syncBatch.js';
 import { runBatches, type SourceBatch } from '../../src/pipeline/runBatches.js';
-import { startRun } from '../../src/pipeline/runs.js';
+import { startRun } from '../../src/sql/runs.js';
 import { rawRecordHash } from '../../src/studies/rawHash.js';
 import { loadRawHashes } from '../../src/studies/store.js';
 import { syntheticStudy } from '../support/ctgovFixtures.js';

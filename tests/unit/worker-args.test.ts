@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseResyncArgs } from '../../src/commands/resync.js';
 import { InvalidNctIdError, UsageError } from '../../src/errors.js';
-import { shiftDate, watermarkDate } from '../../src/worker/incrementalSync.js';
+import { shiftDate, watermarkDate } from '../../src/sync/incrementalSync.js';
 
 describe('parseResyncArgs', () => {
   it('canonicalises NCT IDs, or takes --all, with the reason', () => {
