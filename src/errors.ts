@@ -1,3 +1,5 @@
+import { sqlStateKind } from './db/sqlState.js';
+
 /** Errors with stable codes. The CLI maps them to exit codes in one place (see cli.ts). */
 export type ErrorCode =
   | 'CONFIG'
@@ -118,11 +120,10 @@ export function coerceError(err: unknown): Error {
   return new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }
 
-// SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server terminated the session or
-// is shutting down), or node-postgres's own messages for a socket that closed under it.
+// A SQLSTATE that ends the session, or node-postgres's own messages for a socket that closed under it.
 function isConnectionLost(err: Error): boolean {
   const { code, syscall } = err as { code?: unknown; syscall?: unknown };
-  if (typeof code === 'string' && (/^08/.test(code) || /^57P0[123]$/.test(code))) return true;
+  if (sqlStateKind(err) === 'connection') return true;
   if (typeof syscall === 'string' && (code === 'ECONNRESET' || code === 'EPIPE')) return true;
   return /^Connection terminated|is not queryable/.test(err.message);
 }

@@ -2,7 +2,7 @@ import type { AppContext } from '../app.js';
 import { runBatches } from '../pipeline/runBatches.js';
 import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
-import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
+import { assertMirrorWritable, mirrorToKeepInSync } from '../pipeline/mirrorTarget.js';
 import { parseInstant, printRunSummary, progressPrinter } from './output.js';
 
 export interface ImportOptions {
@@ -13,7 +13,7 @@ export interface ImportOptions {
 export async function runImport(app: AppContext, io: CliIo, paths: string[], options: ImportOptions): Promise<number> {
   const observedAt = options.observedAt ? parseInstant(options.observedAt, '--observed-at') : app.clock();
   const files = await listStudyFiles(paths); // a missing path stops here, before a run is recorded
-  const mirror = syncMirror(app.config);
+  const mirror = mirrorToKeepInSync(app.config);
   await assertMirrorWritable(mirror);
   const progress = progressPrinter(io.stderr);
   const summary = await runBatches(

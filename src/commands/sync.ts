@@ -3,7 +3,7 @@ import type { AppContext } from '../app.js';
 import { parseNctIds } from '../ctgov/nctId.js';
 import { InputError, UsageError } from '../errors.js';
 import { parseQueryExpression } from '../pipeline/apiSources.js';
-import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
+import { assertMirrorWritable, mirrorToKeepInSync } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { watchlistPlan } from '../sync/watchlistPlan.js';
 import { ctgovClientFromConfig } from '../ctgovClient.js';
@@ -24,7 +24,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const queries = (options.query ?? []).map((q) => ({ expr: q, params: parseQueryOrThrow(q) }));
   const useWatchlist = ids.length === 0 && queries.length === 0 && !options.file;
   const plan = useWatchlist ? watchlistPlan(app.config) : { ids, queries };
-  await assertMirrorWritable(syncMirror(app.config));
+  await assertMirrorWritable(mirrorToKeepInSync(app.config));
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);

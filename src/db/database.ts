@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { DbConnectionError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embedded.js';
+import { sqlStateKind } from './sqlState.js';
 
 // bigint (int8) and numeric come back as strings by default; our counts and ids fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -82,11 +83,10 @@ function keepConnectionOnStatementErrors(pool: pg.Pool): void {
   pool.query = query as typeof pool.query;
 }
 
-// An error with a SQLSTATE ended the statement, not the session, unless it is a connection
-// exception (08) or the server ending the session (57P01-57P03).
+// An error with a SQLSTATE ended the statement, not the session, unless it says the session ended.
 function isStatementError(err: unknown): boolean {
-  const { code } = err as { code?: unknown };
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P0)/.test(code);
+  const kind = sqlStateKind(err);
+  return kind !== undefined && kind !== 'connection';
 }
 
 async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Logger): Promise<pg.Pool> {

@@ -1,9 +1,7 @@
 import type pg from 'pg';
+import { sqlStateKind } from './sqlState.js';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
-
-// serialization_failure and deadlock_detected: the transaction did nothing and may be retried.
-const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
  * Runs `fn` in one transaction on a pooled client: commit on success, rollback on error.
@@ -29,8 +27,8 @@ export async function withTransaction<T>(
       } catch {
         broken = true; // the connection itself is gone; don't hand it back to the pool
       }
-      const code = (err as { code?: string }).code;
-      if (attempt < retries && code !== undefined && RETRYABLE.has(code)) continue;
+      // serialization_failure and deadlock_detected: the transaction did nothing and may be retried.
+      if (attempt < retries && sqlStateKind(err) === 'retry') continue;
       throw err;
     } finally {
       client.release(broken);

@@ -27,7 +27,7 @@ export async function writeMirrorIndex(dir: string, text: string): Promise<'writ
   const target = path.join(path.resolve(dir), 'index.md');
   const written = await writeIfChanged(dir, target, text);
   unsyncedDirs.add(path.dirname(target));
-  await syncMirrorDirs();
+  await fsyncMirrorDirs();
   return written;
 }
 
@@ -37,7 +37,7 @@ const unsyncedDirs = new Set<string>();
 const knownDirs = new Set<string>();
 
 /** fsyncs the folders of the pages written since the last call (the index write does it too). */
-export async function syncMirrorDirs(): Promise<void> {
+export async function fsyncMirrorDirs(): Promise<void> {
   const dirs = [...unsyncedDirs];
   unsyncedDirs.clear();
   await Promise.all(dirs.map(syncDir));
@@ -156,7 +156,8 @@ async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-function notWritable(dir: string, err: unknown): InputError {
+/** The error for a mirror folder that cannot take pages; `err` is the file system's. */
+export function notWritable(dir: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code ?? 'error';
   const reason = err instanceof Error ? err.message : String(err);
   return new InputError(`cannot write mirror pages to ${dir} (${code}): ${reason}`, { cause: err });

@@ -1,6 +1,6 @@
 import type { CtgovClient, SearchParams } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
-import { failureOf } from './validateNormalizeHash.js';
+import { failureOf } from './failureOf.js';
 import type { SourceBatch } from './runBatches.js';
 
 /**

@@ -169,6 +169,9 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
       const page = pages[next]!;
       pages[next++] = undefined;
       try {
+        // Read again from the stored version rather than taken from the batch that wrote it: the
+        // page shows the version current at `now` (an export may render the past), and the same
+        // code serves the export command and the mirror job, which have no batch in memory.
         const study = normalizeValidated(validateCtgovStudy(JSON.parse(page.raw)));
         const text = renderMirrorPage({ study, changes: page.changes, lastSeenAt: page.lastSeenAt, now, settings: target.settings });
         counts[await writeMirrorPage(target.dir, study.nctId, text)]++;

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { InputError } from '../errors.js';
-import { removeStaleTempFiles } from '../mirror/write.js';
+import { notWritable, removeStaleTempFiles } from '../mirror/write.js';
 import type { MirrorTarget } from './exportMirror.js';
 
 export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
@@ -12,7 +11,7 @@ export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
 }
 
 /** The mirror to keep up to date during syncs, or undefined when it is switched off. */
-export function syncMirror(config: Config): MirrorTarget | undefined {
+export function mirrorToKeepInSync(config: Config): MirrorTarget | undefined {
   return config.mirror.enabled ? mirrorTarget(config) : undefined;
 }
 
@@ -31,8 +30,7 @@ export async function assertMirrorWritable(target: MirrorTarget | undefined): Pr
     await handle.close();
     await unlink(probe);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new InputError(`cannot write mirror pages to ${target.dir} (${code}): ${(err as Error).message}`, { cause: err });
+    throw notWritable(target.dir, err);
   }
   // Outside the probe's error handling: its own errors already say what failed.
   await removeStaleTempFiles(target.dir);

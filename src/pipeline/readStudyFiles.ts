@@ -2,8 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import yauzl from 'yauzl';
 import { InputError } from '../errors.js';
-import type { FailureRecord } from '../studies/store.js';
-import { failureOf } from './validateNormalizeHash.js';
+import type { FailureRecord } from '../sql/runs.js';
+import { failureOf } from './failureOf.js';
 import type { RawRecord } from './syncBatch.js';
 
 export interface FileBatch {

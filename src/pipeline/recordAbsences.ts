@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
-import { insertFailures, markRemoved, type FailureRecord, type StoreContext } from '../studies/store.js';
-import { failureOf } from './validateNormalizeHash.js';
+import { addRunCounts, insertFailures, type FailureRecord } from '../sql/runs.js';
+import { markRemoved, type StoreContext } from '../studies/store.js';
+import { failureOf } from './failureOf.js';
 
 /**
  * What CT.gov did not return: a stored study is marked removed; an ID we never had is a
@@ -30,7 +31,7 @@ export async function recordAbsences(
   const failures = rows.map((r) => failureOf(r.id, 'fetch', new Error(`${r.id} not found on ClinicalTrials.gov`)));
   if (failures.length > 0) {
     await insertFailures(client, ctx.runId, failures);
-    await client.query('update ctgov.sync_runs set failed = failed + $2 where id = $1', [ctx.runId, failures.length]);
+    await addRunCounts(client, ctx.runId, { failed: failures.length });
   }
   return failures;
 }

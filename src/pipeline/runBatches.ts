@@ -1,10 +1,10 @@
 import { isNctId, type NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
 import { peekNctId } from '../ctgov/schema.js';
-import { loadRawHashes, type FailureRecord, type StoreContext } from '../studies/store.js';
+import { loadRawHashes, type StoreContext } from '../studies/store.js';
 import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, type ExportCounts } from './exportMirror.js';
-import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
+import { finishRun, startRun, type FailureRecord, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
 import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
 
 export interface SourceBatch {

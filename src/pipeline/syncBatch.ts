@@ -1,20 +1,16 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
+import { sqlStateKind } from '../db/sqlState.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Logger } from '../log.js';
-import {
-  markMirrored,
-  observationJson,
-  StaleObservationError,
-  storeBatch,
-  type FailureRecord,
-  type Observation,
-  type StoreContext,
-  type StoreResult,
-} from '../studies/store.js';
-import { syncMirrorDirs } from '../mirror/write.js';
+import type { FailureRecord } from '../sql/runs.js';
+import { markMirrored, versionJson, type StoreContext } from '../studies/store.js';
+import { fsyncMirrorDirs } from '../mirror/write.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
-import { failureOf, prepareRecord } from './validateNormalizeHash.js';
+import { failureOf } from './failureOf.js';
+import type { Observation } from './observation.js';
+import { validateNormalizeHash } from './validateNormalizeHash.js';
+import { writeBatch, type WriteResult } from './writeBatch.js';
 
 export interface SyncDeps {
   pool: pg.Pool;
@@ -29,8 +25,7 @@ export interface RawRecord {
   rawJson?: string;
 }
 
-export interface BatchOutcome extends StoreResult {
-  failures: FailureRecord[];
+export interface BatchOutcome extends WriteResult {
   exported: ExportCounts;
 }
 
@@ -41,9 +36,10 @@ export interface PreparedBatch {
 }
 
 /**
- * One batch through the pipeline: validate → normalize → hash (pure, per record), then diff and
- * store in one transaction, then export the pages that changed. Bad records are quarantined
- * and the rest of the batch goes on; a database that is down fails the batch (and the run).
+ * One batch through the pipeline: validate → normalize → hash (pure, per record; see
+ * prepareBatch), then lock → load stored → diff → write in one transaction (writeBatch), then
+ * export the pages that changed. Bad records are quarantined and the rest of the batch goes on;
+ * a database that is down fails the batch (and the run).
  */
 export async function syncBatch(
   deps: SyncDeps,
@@ -71,14 +67,14 @@ export async function prepareBatch(
   const failures: FailureRecord[] = [...upstreamFailures];
   for (let i = 0; i < records.length; i++) {
     if (i > 0 && i % PREPARE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-    const p = prepareRecord(records[i]!.raw, records[i]!.rawJson, storedRawHashes);
+    const p = validateNormalizeHash(records[i]!.raw, records[i]!.rawJson, storedRawHashes);
     if (p.ok) observations.push(p.observation);
     else failures.push(p.failure);
   }
   return { observations, failures };
 }
 
-/** The batch's transaction (diff and store), then the pages of the studies it added or changed. */
+/** The batch's transaction (writeBatch), then the pages of the studies it added or changed. */
 export async function commitBatch(deps: SyncDeps, ctx: StoreContext, batch: PreparedBatch): Promise<BatchOutcome> {
   const stored = await storeIsolating(deps, ctx, batch.observations, batch.failures);
   for (const f of stored.failures) deps.log.warn({ nctId: f.nctId, stage: f.stage, error: f.error }, 'study quarantined');
@@ -88,37 +84,32 @@ export async function commitBatch(deps: SyncDeps, ctx: StoreContext, batch: Prep
   if (deps.mirror && touched.length > 0) {
     exported = await exportPages(deps.pool, deps.mirror, touched, ctx.observedAt);
     // The renames made durable before the pages are recorded as written.
-    await syncMirrorDirs();
+    await fsyncMirrorDirs();
     await withTransaction(deps.pool, (client) => markMirrored(client, stored.contentHashes)).catch((err: unknown) =>
-      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record the pages as written; the next sync writes them again'),
+      deps.log.warn({ err }, 'could not record the pages as written; the next sync writes them again'),
     );
   }
   return { ...stored, exported };
 }
 
 /**
- * Stores the batch in one transaction. If the database rejects the data itself (a constraint or
- * a value out of range, SQLSTATE classes 22 and 23), the batch is split in halves until the
- * offending study is alone, and that study is quarantined at stage `store`.
+ * Writes the batch in one transaction. If the database rejects the data itself (a constraint or
+ * a value out of range), the batch is split in halves until the offending study is alone, and
+ * that study is quarantined at stage `store`.
  */
 async function storeIsolating(
   deps: SyncDeps,
   ctx: StoreContext,
   observations: Observation[],
   failures: FailureRecord[],
-): Promise<StoreResult & { failures: FailureRecord[] }> {
+): Promise<WriteResult> {
   try {
-    const result = await withTransaction(deps.pool, (client) => storeBatch(client, ctx, observations, failures));
-    return { ...result, failures };
+    return await withTransaction(deps.pool, (client) => writeBatch(client, ctx, observations, failures));
   } catch (err) {
-    if (err instanceof StaleObservationError) {
-      const again = prepareStale(observations, err.nctIds);
-      return storeIsolating(deps, ctx, again.observations, [...failures, ...again.failures]);
-    }
-    if (!isDataError(err) || observations.length === 0) throw err;
+    if (sqlStateKind(err) !== 'data' || observations.length === 0) throw err;
     if (observations.length === 1) {
       const only = observations[0]!;
-      const quarantined = [...failures, failureOf(only.nctId, 'store', err, observationJson(only))];
+      const quarantined = [...failures, failureOf(only.nctId, 'store', err, versionJson(only))];
       return storeIsolating(deps, ctx, [], quarantined);
     }
     const mid = Math.ceil(observations.length / 2);
@@ -134,24 +125,4 @@ async function storeIsolating(
       failures: [...left.failures, ...right.failures],
     };
   }
-}
-
-/** The stale quick observations prepared in full (validate, normalize, hash); the others as they were. */
-function prepareStale(observations: readonly Observation[], stale: ReadonlySet<string>): PreparedBatch {
-  const out: PreparedBatch = { observations: [], failures: [] };
-  for (const o of observations) {
-    if (o.kind === 'full' || !stale.has(o.nctId)) {
-      out.observations.push(o);
-      continue;
-    }
-    const p = prepareRecord(o.raw, o.rawJson);
-    if (p.ok) out.observations.push(p.observation);
-    else out.failures.push(p.failure);
-  }
-  return out;
-}
-
-function isDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

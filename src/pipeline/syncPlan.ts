@@ -1,7 +1,7 @@
 import type { AppContext } from '../app.js';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
-import { syncMirror } from './mirrorTarget.js';
+import { mirrorToKeepInSync } from './mirrorTarget.js';
 import { idSource, parseQueryExpression, querySource } from './apiSources.js';
 import { runBatches, type Progress, type RunSummary, type SourceBatch } from './runBatches.js';
 import type { RunTrigger } from '../sql/runs.js';
@@ -29,7 +29,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
     for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal);
   }
   return runBatches(
-    { pool: app.db.pool, log: app.log, mirror: syncMirror(app.config) },
+    { pool: app.db.pool, log: app.log, mirror: mirrorToKeepInSync(app.config) },
     {
       job,
       trigger,

@@ -4,11 +4,11 @@ import { studyContentHash } from '../studies/canonical.js';
 import type { NctId } from '../ctgov/nctId.js';
 import { normalizeValidated } from '../studies/normalize.js';
 import { rawRecordText } from '../studies/rawHash.js';
-import type { FailureRecord, Observation } from '../studies/store.js';
+import type { FailureRecord } from '../sql/runs.js';
+import { failureOf } from './failureOf.js';
+import type { Observation } from './observation.js';
 
-export type Prepared = { ok: true; observation: Observation } | { ok: false; failure: FailureRecord };
-
-const EXCERPT_CHARS = 2000;
+export type Validated = { ok: true; observation: Observation } | { ok: false; failure: FailureRecord };
 
 /**
  * validate → normalize → hash for one raw record. A record that fails becomes a failure record
@@ -17,7 +17,7 @@ const EXCERPT_CHARS = 2000;
  * `storedRawHashes` (the studies' stored raw hashes, read before the batch) let a record whose
  * raw hash is among them skip all of that: it is a quick observation, unchanged.
  */
-export function prepareRecord(raw: unknown, rawJson?: string, storedRawHashes?: ReadonlyMap<string, string>): Prepared {
+export function validateNormalizeHash(raw: unknown, rawJson?: string, storedRawHashes?: ReadonlyMap<string, string>): Validated {
   const text = rawRecordText(raw);
   const rawHash = text?.hash;
   // The source's own text when it had one (a file), else ours, serialised once for hash and version.
@@ -48,21 +48,6 @@ export function prepareRecord(raw: unknown, rawJson?: string, storedRawHashes?: 
     const nctId = err instanceof StudyValidationError ? (err.nctId ?? null) : (peekNctId(raw) ?? null);
     return { ok: false, failure: failureOf(nctId, stage, err, rawJson ?? safeStringify(raw)) };
   }
-}
-
-export function failureOf(nctId: string | null, stage: FailureRecord['stage'], err: unknown, payload?: string): FailureRecord {
-  return {
-    nctId: nctId === null ? null : storableText(nctId),
-    stage,
-    error: storableText(err instanceof Error ? err.message : String(err)),
-    payloadExcerpt: payload === undefined ? null : storableText(payload.slice(0, EXCERPT_CHARS)),
-  };
-}
-
-// Postgres text cannot hold U+0000; a quarantine record must never fail to be stored because of
-// the very bytes that made its study bad.
-function storableText(s: string): string {
-  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
 function safeStringify(raw: unknown): string {

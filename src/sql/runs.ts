@@ -1,7 +1,20 @@
 import type pg from 'pg';
+import type { Queryable } from '../db/transaction.js';
 
 export type RunTrigger = 'cron' | 'cli' | 'queue' | 'import' | 'startup';
 export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'skipped';
+
+/*
+ * Every statement on the run tables (sync_runs, sync_failures) lives in this file.
+ */
+
+/** One sync_failures row: a study quarantined at a stage, with the reason. */
+export interface FailureRecord {
+  nctId: string | null;
+  stage: 'fetch' | 'parse' | 'validate' | 'normalize' | 'store' | 'export';
+  error: string;
+  payloadExcerpt: string | null;
+}
 
 export interface RunCounts {
   requested: number;
@@ -26,10 +39,6 @@ export async function startRun(
   return rows[0]!.id;
 }
 
-export async function addRequested(pool: pg.Pool, runId: number, n: number): Promise<void> {
-  await pool.query('update ctgov.sync_runs set requested = requested + $2 where id = $1', [runId, n]);
-}
-
 /**
  * Closes a run. The status is derived from its counts unless given: `partial` when some
  * studies failed. Returns the final counts.
@@ -50,4 +59,31 @@ export async function finishRun(
     [runId, outcome.status ?? null, outcome.error ?? null, outcome.httpRequests ?? 0],
   );
   return rows[0]!;
+}
+
+/** What a batch adds to its run's counts, inside the batch's transaction. */
+export type RunIncrements = Partial<Record<'fetched' | 'inserted' | 'changed' | 'unchanged' | 'removed' | 'failed', number>>;
+
+export async function addRunCounts(client: Queryable, runId: number, add: RunIncrements): Promise<void> {
+  await client.query(
+    `update ctgov.sync_runs
+        set fetched = fetched + $2, inserted = inserted + $3, changed = changed + $4,
+            unchanged = unchanged + $5, removed = removed + $6, failed = failed + $7
+      where id = $1`,
+    [runId, add.fetched ?? 0, add.inserted ?? 0, add.changed ?? 0, add.unchanged ?? 0, add.removed ?? 0, add.failed ?? 0],
+  );
+}
+
+export async function insertFailures(client: Queryable, runId: number, failures: readonly FailureRecord[]): Promise<void> {
+  await client.query(
+    `insert into ctgov.sync_failures (run_id, nct_id, stage, error, payload_excerpt)
+     select $1, r.nct_id, r.stage, r.error, r.payload_excerpt
+       from json_to_recordset($2::json) as r(nct_id text, stage text, error text, payload_excerpt text)`,
+    [
+      runId,
+      JSON.stringify(
+        failures.map((f) => ({ nct_id: f.nctId, stage: f.stage, error: f.error, payload_excerpt: f.payloadExcerpt })),
+      ),
+    ],
+  );
 }

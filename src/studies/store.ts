@@ -1,52 +1,26 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
-import { validateCtgovStudy } from '../ctgov/schema.js';
-import { diffStudies } from './diff.js';
+import { addRunCounts } from '../sql/runs.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
-import { normalizeValidated } from './normalize.js';
 import { CHILD_TABLES, toChildRows, toStudyRow, type ChildRows } from './studyRows.js';
 
 /**
- * One study as fetched. A full observation carries its normalized form and content hash; a
- * quick one only its raw hash, because before the transaction its raw record matched the
- * stored `raw_hash` (so it is unchanged); storeBatch checks that again under the study's lock.
+ * A study to write as a new version: normalized, with its content hash, its raw record and that
+ * record's raw hash.
  */
-export type Observation = FullObservation | QuickObservation;
-
-interface ObservationBase {
-  nctId: NctId;
+export interface StudyToWrite {
+  study: Study;
+  hash: string;
   raw: unknown;
-  /** The raw record's JSON text, when the source had it; see observationJson. */
+  /** The raw record's JSON text, when the source had it; see versionJson. */
   rawJson?: string;
   /** rawRecordHash of the raw record; undefined when it could not be computed. */
   rawHash: string | undefined;
 }
 
-export interface FullObservation extends ObservationBase {
-  kind: 'full';
-  study: Study;
-  hash: string;
-}
-
-export interface QuickObservation extends ObservationBase {
-  kind: 'quick';
-  rawHash: string;
-}
-
-/** The raw record as JSON text: serialised when needed (most observations never need it), not kept. */
-export function observationJson(o: Observation): string {
+/** The raw record as JSON text: serialised when needed (most studies never need it), not kept. */
+export function versionJson(o: { raw: unknown; rawJson?: string }): string {
   return o.rawJson ?? JSON.stringify(o.raw);
-}
-
-/**
- * Quick observations whose stored raw hash moved between the check before the transaction and
- * the one under lock (another writer stored the study meanwhile): they must take the full path.
- * Thrown before anything is written; the caller prepares them in full and stores the batch again.
- */
-export class StaleObservationError extends Error {
-  constructor(readonly nctIds: ReadonlySet<NctId>) {
-    super(`stored raw hash moved for ${nctIds.size} study(ies) during the batch`);
-  }
 }
 
 /**
@@ -62,13 +36,6 @@ export async function loadRawHashes(pool: pg.Pool, ids: readonly string[]): Prom
   return new Map(rows.map((r) => [r.nct_id, r.raw_hash]));
 }
 
-export interface FailureRecord {
-  nctId: string | null;
-  stage: 'fetch' | 'parse' | 'validate' | 'normalize' | 'store' | 'export';
-  error: string;
-  payloadExcerpt: string | null;
-}
-
 export interface StoreContext {
   runId: number;
   observedAt: Date;
@@ -76,18 +43,8 @@ export interface StoreContext {
   track?: { source: 'config' | 'cli' | 'query' | 'import' | 'resync'; reason: string | null };
 }
 
-export interface StoreResult {
-  inserted: NctId[];
-  changed: NctId[];
-  unchanged: NctId[];
-  changeRows: number;
-  /** Unchanged studies whose mirror page was not written for their current content (see mirrored_hash). */
-  unmirrored: NctId[];
-  /** The content hash now stored for each inserted, changed and unmirrored study. */
-  contentHashes: Map<NctId, string>;
-}
-
-interface ExistingRow {
+/** What is stored of a study before the batch writes it. */
+export interface StoredState {
   nct_id: NctId;
   content_hash: string;
   raw_hash: string | null;
@@ -96,85 +53,60 @@ interface ExistingRow {
 }
 
 /**
- * Stores one batch inside the caller's transaction: each study is compared with its stored
- * state under a per-study lock, so re-running a batch (or two runners racing) never writes a
- * change twice. Unchanged studies only move `last_seen_at`; new and changed ones get a version,
- * their `studies` row and child tables, and one field_changes row per changed path.
+ * Per-study locks until the transaction ends, taken in NCT ID order (no deadlock between two
+ * writers): re-running a batch, or two runners racing, never writes a change twice.
  */
-export async function storeBatch(
-  client: pg.ClientBase,
-  ctx: StoreContext,
-  observations: Observation[],
-  failures: FailureRecord[] = [],
-): Promise<StoreResult> {
-  const byId = new Map<NctId, Observation>();
-  for (const o of observations) byId.set(o.nctId, o); // the last copy of a duplicate wins
-  const ids = [...byId.keys()].sort();
-  const result: StoreResult = { inserted: [], changed: [], unchanged: [], changeRows: 0, unmirrored: [], contentHashes: new Map() };
-
-  if (ids.length > 0) {
-    await client.query('select pg_advisory_xact_lock(hashtextextended(id, 7311)) from unnest($1::text[]) as id order by id', [ids]);
-    const existing = await selectExisting(client, ids);
-    const stale = new Set(ids.filter((id) => !quickStillHolds(byId.get(id)!, existing.get(id))));
-    if (stale.size > 0) throw new StaleObservationError(stale);
-    const candidates = ids.filter((id) => {
-      const o = byId.get(id)!;
-      return o.kind === 'full' && existing.get(id)?.content_hash !== o.hash;
-    });
-    const previous = await loadPreviousStudies(client, candidates.filter((id) => existing.has(id)));
-
-    const toWrite: Array<{ obs: FullObservation; changes: FieldChange[] }> = [];
-    const rehash: Array<{ id: NctId; hash: string; rawHash: string | null }> = [];
-    for (const id of ids) {
-      const obs = byId.get(id)!;
-      const row = existing.get(id);
-      if (obs.kind === 'quick') {
-        result.unchanged.push(id);
-        if (row!.mirrored_hash !== row!.content_hash) note(result, 'unmirrored', id, row!.content_hash);
-        continue;
-      }
-      const changes = row?.content_hash === obs.hash ? [] : diffStudies(previous.get(id), obs.study);
-      if (row?.removed_at) changes.unshift({ path: STUDY_PRESENCE_PATH, kind: 'added', oldValue: null, newValue: true });
-      if (!row) note(result, 'inserted', id, obs.hash);
-      else if (changes.length > 0) note(result, 'changed', id, obs.hash);
-      else {
-        result.unchanged.push(id);
-        if (row.mirrored_hash !== obs.hash) note(result, 'unmirrored', id, obs.hash);
-      }
-      if (changes.length > 0 || !row) toWrite.push({ obs, changes });
-      // Same content under another hash (the normalization grew) or other bytes (lists
-      // reordered): adopt the new hashes, no version; the next identical record is then quick.
-      else if (row.content_hash !== obs.hash || row.raw_hash !== (obs.rawHash ?? null)) {
-        rehash.push({ id, hash: obs.hash, rawHash: obs.rawHash ?? null });
-      }
-    }
-
-    await touchUnchanged(client, result.unchanged, ctx.observedAt);
-    if (rehash.length > 0) {
-      await client.query(
-        `update ctgov.studies s set content_hash = x.hash, raw_hash = x.raw_hash
-           from unnest($1::text[], $2::text[], $3::text[]) as x(id, hash, raw_hash) where s.nct_id = x.id`,
-        [rehash.map((r) => r.id), rehash.map((r) => r.hash), rehash.map((r) => r.rawHash)],
-      );
-    }
-    if (toWrite.length > 0) result.changeRows = await writeStudies(client, ctx, toWrite);
-    if (ctx.track) await trackStudies(client, ids, ctx.track);
-  }
-
-  if (failures.length > 0) await insertFailures(client, ctx.runId, failures);
-  await client.query(
-    `update ctgov.sync_runs
-        set fetched = fetched + $2, inserted = inserted + $3, changed = changed + $4,
-            unchanged = unchanged + $5, failed = failed + $6
-      where id = $1`,
-    [ctx.runId, ids.length, result.inserted.length, result.changed.length, result.unchanged.length, failures.length],
-  );
-  return result;
+export async function lockStudies(client: pg.ClientBase, ids: readonly NctId[]): Promise<void> {
+  await client.query('select pg_advisory_xact_lock(hashtextextended(id, 7311)) from unnest($1::text[]) as id order by id', [ids]);
 }
 
-function note(result: StoreResult, list: 'inserted' | 'changed' | 'unmirrored', id: NctId, hash: string): void {
-  result[list].push(id);
-  result.contentHashes.set(id, hash);
+export async function selectStoredStates(client: pg.ClientBase, ids: readonly NctId[]): Promise<Map<NctId, StoredState>> {
+  const { rows } = await client.query<StoredState>(
+    'select nct_id, content_hash, raw_hash, mirrored_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.nct_id, r]));
+}
+
+/** The raw record of each study's current version. */
+export async function selectCurrentRaw(client: pg.ClientBase, ids: readonly NctId[]): Promise<Map<NctId, unknown>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await client.query<{ nct_id: NctId; raw: unknown }>(
+    `select s.nct_id, v.raw
+       from ctgov.studies s
+       join ctgov.study_versions v on v.id = s.current_version_id
+      where s.nct_id = any($1::text[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.nct_id, r.raw]));
+}
+
+/** Unchanged studies: seen again now, and so is their current version. */
+export async function touchUnchanged(client: pg.ClientBase, ids: readonly NctId[], observedAt: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await client.query(
+    `with s as (
+       update ctgov.studies set last_seen_at = greatest(last_seen_at, $2)
+        where nct_id = any($1::text[])
+       returning current_version_id
+     )
+     update ctgov.study_versions v set last_seen_at = greatest(v.last_seen_at, $2)
+       from s where v.id = s.current_version_id`,
+    [ids, observedAt],
+  );
+}
+
+/** New content and raw hashes for studies whose content did not change (no new version). */
+export async function updateHashes(
+  client: pg.ClientBase,
+  hashes: ReadonlyArray<{ id: NctId; hash: string; rawHash: string | null }>,
+): Promise<void> {
+  if (hashes.length === 0) return;
+  await client.query(
+    `update ctgov.studies s set content_hash = x.hash, raw_hash = x.raw_hash
+       from unnest($1::text[], $2::text[], $3::text[]) as x(id, hash, raw_hash) where s.nct_id = x.id`,
+    [hashes.map((r) => r.id), hashes.map((r) => r.hash), hashes.map((r) => r.rawHash)],
+  );
 }
 
 /**
@@ -193,47 +125,6 @@ export async function markMirrored(client: pg.ClientBase, hashes: ReadonlyMap<Nc
   );
 }
 
-/** A quick observation is still unchanged under the lock: present, not removed, same raw hash. */
-function quickStillHolds(o: Observation, row: ExistingRow | undefined): boolean {
-  return o.kind === 'full' || (row !== undefined && row.removed_at === null && row.raw_hash === o.rawHash);
-}
-
-async function selectExisting(client: pg.ClientBase, ids: NctId[]): Promise<Map<NctId, ExistingRow>> {
-  const { rows } = await client.query<ExistingRow>(
-    'select nct_id, content_hash, raw_hash, mirrored_hash, removed_at from ctgov.studies where nct_id = any($1::text[])',
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.nct_id, r]));
-}
-
-/** The stored state to diff against: the current raw version, normalized by today's rules. */
-async function loadPreviousStudies(client: pg.ClientBase, ids: NctId[]): Promise<Map<NctId, Study>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await client.query<{ nct_id: NctId; raw: unknown }>(
-    `select s.nct_id, v.raw
-       from ctgov.studies s
-       join ctgov.study_versions v on v.id = s.current_version_id
-      where s.nct_id = any($1::text[])`,
-    [ids],
-  );
-  // The same validate → normalize path as a fresh record, so both sides are read alike.
-  return new Map(rows.map((r) => [r.nct_id, normalizeValidated(validateCtgovStudy(r.raw))]));
-}
-
-async function touchUnchanged(client: pg.ClientBase, ids: NctId[], observedAt: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await client.query(
-    `with s as (
-       update ctgov.studies set last_seen_at = greatest(last_seen_at, $2)
-        where nct_id = any($1::text[])
-       returning current_version_id
-     )
-     update ctgov.study_versions v set last_seen_at = greatest(v.last_seen_at, $2)
-       from s where v.id = s.current_version_id`,
-    [ids, observedAt],
-  );
-}
-
 /**
  * Limits of one statement's payload for the large writes (raw versions, change rows): a batch
  * holds only a slice of it in memory at once, and a slice of MB-sized records stays far below
@@ -242,10 +133,14 @@ async function touchUnchanged(client: pg.ClientBase, ids: NctId[], observedAt: D
 const SLICE_STUDIES = 50;
 const SLICE_CHARS = 16 * 2 ** 20;
 
-async function writeStudies(
+/**
+ * New and changed studies: their `studies` row, a version with the raw record, their child
+ * rows, and one field_changes row per changed path. Returns the number of change rows.
+ */
+export async function writeStudies(
   client: pg.ClientBase,
   ctx: StoreContext,
-  items: Array<{ obs: FullObservation; changes: FieldChange[] }>,
+  items: ReadonlyArray<{ obs: StudyToWrite; changes: FieldChange[] }>,
 ): Promise<number> {
   const ids = items.map((i) => i.obs.study.nctId);
   const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash, raw_hash: obs.rawHash ?? null }));
@@ -253,10 +148,10 @@ async function writeStudies(
   const lastUpdate = new Map(studyRows.map((r) => [r.nct_id, r.last_update_post_date]));
 
   const versionOf = new Map<string, number>();
-  const versionJson = ({ obs }: (typeof items)[number]) =>
+  const versionElement = ({ obs }: (typeof items)[number]) =>
     `{"nct_id":${JSON.stringify(obs.study.nctId)},"content_hash":${JSON.stringify(obs.hash)},` +
-    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${observationJson(obs)}}`;
-  for (const slice of jsonSlices(items, versionJson)) {
+    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${versionJson(obs)}}`;
+  for (const slice of jsonSlices(items, versionElement)) {
     const { rows } = await client.query<{ id: number; nct_id: NctId }>(INSERT_VERSIONS, [slice, ctx.observedAt, ctx.runId]);
     for (const v of rows) versionOf.set(v.nct_id, v.id);
   }
@@ -314,26 +209,12 @@ async function replaceChildRows(client: pg.ClientBase, ids: NctId[], perStudy: C
   }
 }
 
-async function trackStudies(client: pg.ClientBase, ids: NctId[], track: NonNullable<StoreContext['track']>): Promise<void> {
+export async function trackStudies(client: pg.ClientBase, ids: NctId[], track: NonNullable<StoreContext['track']>): Promise<void> {
   await client.query(
     `insert into ctgov.tracked_studies (nct_id, source, reason)
      select id, $2, $3 from unnest($1::text[]) as id
      on conflict (nct_id) do update set active = true where tracked_studies.active = false`,
     [ids, track.source, track.reason],
-  );
-}
-
-export async function insertFailures(client: pg.ClientBase, runId: number, failures: FailureRecord[]): Promise<void> {
-  await client.query(
-    `insert into ctgov.sync_failures (run_id, nct_id, stage, error, payload_excerpt)
-     select $1, r.nct_id, r.stage, r.error, r.payload_excerpt
-       from json_to_recordset($2::json) as r(nct_id text, stage text, error text, payload_excerpt text)`,
-    [
-      runId,
-      JSON.stringify(
-        failures.map((f) => ({ nct_id: f.nctId, stage: f.stage, error: f.error, payload_excerpt: f.payloadExcerpt })),
-      ),
-    ],
   );
 }
 
@@ -355,7 +236,7 @@ export async function markRemoved(client: pg.ClientBase, ctx: StoreContext, ids:
      select nct_id from r order by nct_id`,
     [ids, ctx.observedAt, ctx.runId, STUDY_PRESENCE_PATH],
   );
-  await client.query('update ctgov.sync_runs set removed = removed + $2 where id = $1', [ctx.runId, rows.length]);
+  await addRunCounts(client, ctx.runId, { removed: rows.length });
   return rows.map((r) => r.nct_id);
 }
 
