@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { parseNctId } from './ctgov/nctId.js';
 import { ConfigError } from './errors.js';
 import { packageRoot } from './paths.js';
+import { isPlainObject } from './isPlainObject.js';
 
 const cronExpr = z.string().refine((s) => cron.validate(s), { message: 'expected a valid cron expression' });
 const positiveInt = z.number().int().positive();
@@ -147,10 +148,6 @@ function readJson(path: string, label: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(label, `not valid JSON: ${(err as Error).message}`);
   }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

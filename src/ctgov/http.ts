@@ -7,6 +7,7 @@ import type { GetOptions, HttpResult } from './getOptions.js';
 import { classifyResponse, classifyThrown, type Outcome } from './outcome.js';
 import { createRateLimiter } from './rateLimiter.js';
 import { sendOnce } from './sendOnce.js';
+import { linkAbort } from '../linkAbort.js';
 import { backoffDelay, RetryBudget, sleep, type RetryPolicy } from './retry.js';
 
 export interface HttpOptions {
@@ -50,9 +51,7 @@ export function createHttp(opts: HttpOptions): CtgovHttp {
   });
   const headers = { 'user-agent': opts.userAgent, accept: 'application/json', 'accept-encoding': 'gzip' };
   const lifetime = new AbortController();
-  const forward = () => lifetime.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) forward();
-  else opts.signal?.addEventListener('abort', forward, { once: true });
+  const unlinkOwner = opts.signal ? linkAbort(opts.signal, lifetime) : () => {};
   const inFlight = new Set<Promise<unknown>>();
   let closed: Promise<void> | undefined;
   let requests = 0;
@@ -145,18 +144,10 @@ export function createHttp(opts: HttpOptions): CtgovHttp {
       closed ??= (async () => {
         if (abort) lifetime.abort(new Error('ctgov client closed'));
         await Promise.allSettled([...inFlight]);
-        opts.signal?.removeEventListener('abort', forward);
+        unlinkOwner();
         await (lifetime.signal.aborted ? agent.destroy() : agent.close());
       })();
       return closed;
     },
   };
-}
-
-/** Aborts `target` when `source` aborts; returns the unlink function. */
-function linkAbort(source: AbortSignal, target: AbortController): () => void {
-  const onAbort = () => target.abort(source.reason);
-  if (source.aborted) onAbort();
-  else source.addEventListener('abort', onAbort, { once: true });
-  return () => source.removeEventListener('abort', onAbort);
 }

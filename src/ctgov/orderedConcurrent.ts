@@ -1,3 +1,5 @@
+import { linkAbort } from '../linkAbort.js';
+
 /**
  * Maps items through `fn` with at most `limit` calls running ahead of the consumer, yielding
  * results in input order. When the consumer stops early or a call fails, the calls still
@@ -10,9 +12,7 @@ export async function* orderedConcurrent<T, R>(
   signal?: AbortSignal,
 ): AsyncGenerator<R> {
   const stop = new AbortController();
-  const onAbort = () => stop.abort(signal?.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  const unlink = signal ? linkAbort(signal, stop) : () => {};
   const pending: Promise<R>[] = [];
   let next = 0;
   const start = () => {
@@ -29,6 +29,6 @@ export async function* orderedConcurrent<T, R>(
     }
   } finally {
     stop.abort(new Error('iteration ended'));
-    signal?.removeEventListener('abort', onAbort);
+    unlink();
   }
 }

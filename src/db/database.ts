@@ -95,7 +95,7 @@ async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Log
   // 'error'; unhandled, that kills the process. Checked out, the pool does not listen for it, so
   // every client gets a listener of its own: the query in flight fails with the error instead,
   // and withTransaction discards the broken client. The pool re-emits idle clients' errors.
-  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: err.message }, 'database connection lost')));
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'database connection lost')));
   pool.on('error', () => undefined);
   try {
     await pool.query('select 1');

@@ -1,6 +1,8 @@
 import { compareCodeUnits } from '../studies/canonical.js';
 import { LOCATION_PREFIX, P, type ChangeKind, type Json, type Study } from '../studies/model.js';
 import { yamlDate, yamlQuoted, yamlScalar } from './yaml.js';
+import { isPlainObject } from '../isPlainObject.js';
+import { DAY_MS } from '../days.js';
 
 export interface MirrorSettings {
   /** canonical_url = canonicalBaseUrl + NCT ID + ".md" */
@@ -13,21 +15,6 @@ export interface MirrorSettings {
   /** Display order of recent changes; an entry `prefix.*` stands for every path under `prefix.`. */
   mirroredPaths: string[];
 }
-
-export const DEFAULT_MIRROR_SETTINGS: MirrorSettings = {
-  canonicalBaseUrl: 'https://parkinsonspathways.com/agent/trials/',
-  ctgovStudyBaseUrl: 'https://clinicaltrials.gov/study/',
-  sourceLabel: 'ClinicalTrials.gov (mirrored, no enrichment)',
-  footerNote:
-    "This page is a raw mirror with no AI summary, no editorial enrichment, and no Parkinson's-specific filtering.",
-  recentChangeDays: 30,
-  mirroredPaths: [
-    P.sponsorCollaborators, P.overallStatus, P.primaryCompletionDate, P.completionDate,
-    P.lastUpdatePostDate, P.phases, P.enrollmentCount, P.criteria, P.minAge, P.maxAge, P.sex,
-    P.primaryOutcomes, P.secondaryOutcomes, P.arms, P.interventions, P.sponsorLead, P.hasResults,
-    `${LOCATION_PREFIX}*`,
-  ],
-};
 
 export interface MirrorChange {
   path: string;
@@ -177,7 +164,7 @@ function locations(f: Study['fields']): Obj[] {
   const sites: Obj[] = [];
   for (const path of paths) {
     const site = f[path];
-    if (isObj(site)) sites.push(site);
+    if (isPlainObject(site)) sites.push(site);
   }
   return sites;
 }
@@ -214,17 +201,6 @@ export function recentChanges(changes: readonly MirrorChange[], now: Date, setti
 }
 
 /**
- * When the oldest change shown on a page rendered at `now` leaves the window, i.e. when the page
- * must be re-rendered although the study did not change; undefined when no change is shown.
- */
-export function nextWindowExpiry(changes: readonly MirrorChange[], now: Date, settings: MirrorSettings): Date | undefined {
-  const shown = recentChanges(changes, now, settings);
-  if (shown.length === 0) return undefined;
-  const oldest = Math.min(...shown.map((c) => c.detectedAt.getTime()));
-  return new Date(oldest + settings.recentChangeDays * DAY_MS);
-}
-
-/**
  * A path's place in the display order: the first entry of `mirrored` it matches (the path itself,
  * or `prefix.*` for a path under `prefix.`), -1 for none.
  */
@@ -255,8 +231,6 @@ export function mirroredPathPatterns(mirrored: readonly string[]): { exact: stri
     prefixes: mirrored.filter((m) => m.endsWith('.*')).map((m) => m.slice(0, -1)),
   };
 }
-
-const DAY_MS = 86_400_000;
 
 function titleOf(study: Study): string {
   return str(study.fields[P.briefTitle]) ?? str(study.fields[P.officialTitle]) ?? study.nctId;
@@ -345,9 +319,5 @@ function scalarText(value: Json | undefined): string | undefined {
 }
 
 function objs(value: Json | undefined): Obj[] {
-  return Array.isArray(value) ? value.filter(isObj) : [];
-}
-
-function isObj(value: Json | undefined): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return Array.isArray(value) ? value.filter((x): x is Obj => isPlainObject(x)) : [];
 }

@@ -7,6 +7,7 @@ import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorS
 import { writeMirrorIndex, writeMirrorPage } from '../mirror/write.js';
 import type { ChangeKind } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
+import { DAY_MS } from '../days.js';
 
 export interface MirrorTarget {
   dir: string;
@@ -29,7 +30,6 @@ export interface ExportOptions {
 
 const CHUNK = 500;
 const WRITERS = 16;
-const DAY_MS = 86_400_000;
 
 /**
  * Renders and writes the pages of the given studies as of `now`: the version current at that

@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import type { FailureRecord } from '../sql/runs.js';
 import { failureOf } from './failureOf.js';
 import type { RawRecord } from './syncBatch.js';
+import { isPlainObject } from '../isPlainObject.js';
 
 export interface FileBatch {
   records: RawRecord[];
@@ -85,7 +86,7 @@ function recordsOf(name: string, text: string, named: boolean): Item[] {
     return [{ failure: failureOf(idFromName, 'parse', new Error(`${name}: not valid JSON: ${(err as Error).message}`), text) }];
   }
   if (Array.isArray(value) && (named || value.some(isStudyLike))) return value.map((raw) => ({ raw }));
-  if (isObject(value) && Array.isArray(value.studies)) return value.studies.map((raw: unknown) => ({ raw }));
+  if (isPlainObject(value) && Array.isArray(value.studies)) return value.studies.map((raw: unknown) => ({ raw }));
   if (isStudyLike(value)) return [{ raw: value, rawJson: text }];
   if (!named) return [];
   return [
@@ -94,11 +95,7 @@ function recordsOf(name: string, text: string, named: boolean): Item[] {
 }
 
 function isStudyLike(v: unknown): boolean {
-  return isObject(v) && 'protocolSection' in v;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isPlainObject(v) && 'protocolSection' in v;
 }
 
 /** The `.json` entries of a zip, one at a time (the bulk download holds one file per study). */

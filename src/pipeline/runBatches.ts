@@ -119,9 +119,9 @@ export async function runBatches(
     // Batches still committing finish (or fail) before the run is closed; their rows stay.
     await Promise.all(inFlight.map((s) => s.done));
     const message = err instanceof Error ? err.message : String(err);
-    log.error({ err: message }, 'sync run failed');
+    log.error({ err }, 'sync run failed');
     await finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch(
-      (e: unknown) => log.error({ err: (e as Error).message }, 'could not record the failed run'),
+      (e: unknown) => log.error({ err: e }, 'could not record the failed run'),
     );
     throw err;
   }

@@ -1,11 +1,12 @@
 import { canonicalJson, compareCodeUnits, hasValue } from './canonical.js';
 import type { Json } from './model.js';
+import { isPlainObject } from '../isPlainObject.js';
 
 const KEY_PARTS = ['facility', 'city', 'state', 'country'] as const;
 
 /** A site's natural key: lower-cased "facility|city|state|country", missing parts empty. */
 export function locationKey(location: unknown): string {
-  const record = isObject(location) ? location : {};
+  const record = isPlainObject(location) ? location : {};
   return KEY_PARTS.map((part) => {
     const value = record[part];
     return typeof value === 'string' ? value.trim().toLowerCase() : '';
@@ -43,11 +44,7 @@ function orderDuplicates(group: Json[]): Json[] {
 }
 
 function duplicateSortKey(location: Json): string {
-  const record = isObject(location) ? location : {};
+  const record = isPlainObject(location) ? location : {};
   const identity = { zip: record.zip ?? null, geoPoint: record.geoPoint ?? null } as Json;
   return `${canonicalJson(identity)}\u0000${canonicalJson(location)}`;
-}
-
-function isObject(value: unknown): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

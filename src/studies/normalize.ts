@@ -3,6 +3,7 @@ import { parseCtgovStudy, type ValidatedStudy } from '../ctgov/schema.js';
 import { hasValue } from './canonical.js';
 import { keyLocations } from './locationKey.js';
 import { LOCATION_PREFIX, type Json, type Study } from './model.js';
+import { isPlainObject } from '../isPlainObject.js';
 
 type Obj = Record<string, unknown>;
 
@@ -62,7 +63,7 @@ export function normalizeStudy(record: CtgovStudyInput): Study {
   writes = 0;
   for (const [sectionKey, section] of Object.entries(record)) {
     if (sectionKey === 'hasResults') set(fields, 'results.hasResults', section);
-    else if (!isObject(section)) set(fields, `record.${sectionKey}`, section);
+    else if (!isPlainObject(section)) set(fields, `record.${sectionKey}`, section);
     else if (sectionKey === 'resultsSection') addResults(fields, section);
     else addSection(fields, sectionKey, section);
   }
@@ -85,7 +86,7 @@ let writes = 0;
 
 function addSection(fields: Fields, sectionKey: string, section: Obj): void {
   for (const [moduleKey, module] of Object.entries(section)) {
-    if (!isObject(module)) {
+    if (!isPlainObject(module)) {
       set(fields, `${stripSuffix(sectionKey, 'Section')}.${moduleKey}`, module);
       continue;
     }
@@ -99,7 +100,7 @@ function addKey(fields: Fields, section: string, key: string, value: unknown): v
   const path = `${section}.${key}`;
   const rule = KEY_RULES.get(path);
   if (rule) rule(fields, section, key, value);
-  else if (key.endsWith('DateStruct') && isObject(value)) addDateStruct(fields, section, key, value);
+  else if (key.endsWith('DateStruct') && isPlainObject(value)) addDateStruct(fields, section, key, value);
   else set(fields, FIELD_NAMES.get(path) ?? path, value);
 }
 
@@ -112,7 +113,7 @@ function addDateStruct(fields: Fields, section: string, key: string, value: Obj)
 /** Flattens an object's keys into the section: named ones renamed, others as prefix + Key. */
 function spreadInto(prefix: string, names: Record<string, string>): KeyRule {
   return (fields, section, key, value) => {
-    if (!isObject(value)) return set(fields, `${section}.${key}`, value);
+    if (!isPlainObject(value)) return set(fields, `${section}.${key}`, value);
     for (const [inner, innerValue] of Object.entries(value)) {
       const named = Object.hasOwn(names, inner) ? names[inner] : undefined;
       const field = named ?? (prefix === '' ? inner : prefix + capitalize(inner));
@@ -139,10 +140,6 @@ function set(fields: Fields, path: string, value: unknown): void {
   if (!hasValue(value)) return;
   fields[path] = value as Json;
   writes++;
-}
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function stripSuffix(name: string, suffix: string): string {

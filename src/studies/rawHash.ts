@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isPlainObject } from '../isPlainObject.js';
 
 /**
  * Part of every raw hash. Bump it when validation or normalization rules change: every stored
@@ -46,11 +47,7 @@ export function rawRecordHash(raw: unknown): string | undefined {
 }
 
 function miscInfo(raw: unknown): Record<string, unknown> | undefined {
-  const derived = isObject(raw) ? raw.derivedSection : undefined;
-  const misc = isObject(derived) ? derived.miscInfoModule : undefined;
-  return isObject(misc) ? misc : undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  const derived = isPlainObject(raw) ? raw.derivedSection : undefined;
+  const misc = isPlainObject(derived) ? derived.miscInfoModule : undefined;
+  return isPlainObject(misc) ? misc : undefined;
 }

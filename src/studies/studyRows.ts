@@ -1,4 +1,5 @@
 import { LOCATION_PREFIX, P, type Json, type Study } from './model.js';
+import { isPlainObject } from '../isPlainObject.js';
 
 /** The `studies` row of a study, snake_case as in SQL (the one place where the names convert). */
 export interface StudyRow {
@@ -126,8 +127,8 @@ export function toChildRows(study: Study): ChildRows {
 function locationRows(study: Study): ChildRows['locations'] {
   const rows: ChildRows['locations'] = [];
   for (const [path, value] of Object.entries(study.fields)) {
-    if (!path.startsWith(LOCATION_PREFIX) || !isObj(value)) continue;
-    const geo = isObj(value.geoPoint) ? value.geoPoint : {};
+    if (!path.startsWith(LOCATION_PREFIX) || !isPlainObject(value)) continue;
+    const geo = isPlainObject(value.geoPoint) ? value.geoPoint : {};
     rows.push({
       nct_id: study.nctId,
       location_key: path.slice(LOCATION_PREFIX.length),
@@ -192,9 +193,5 @@ function strings(v: Json | undefined): string[] {
 }
 
 function objects(v: Json | undefined): Obj[] {
-  return Array.isArray(v) ? v.filter(isObj) : [];
-}
-
-function isObj(v: Json | undefined): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return Array.isArray(v) ? v.filter((x): x is Obj => isPlainObject(x)) : [];
 }

@@ -7,6 +7,7 @@ import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
 import { readSyncState, writeSyncState } from './syncState.js';
 import { watchlistPlan } from './watchlistPlan.js';
+import { DAY_MS } from '../days.js';
 
 export const WATERMARK_KEY = 'incremental.watermark';
 
@@ -18,8 +19,6 @@ export interface Watermark {
   dataTimestamp: string;
   runId: number;
 }
-
-const DAY_MS = 86_400_000;
 
 /**
  * The incremental sync: what changed on CT.gov since the watermark. CT.gov lists the IDs of the

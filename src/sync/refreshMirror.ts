@@ -6,10 +6,9 @@ import { mirrorTarget } from '../pipeline/mirrorTarget.js';
 import { finishRun, startRun } from '../sql/runs.js';
 import type { JobContext, JobResult } from '../worker/job.js';
 import { readSyncState, writeSyncState } from './syncState.js';
+import { DAY_MS } from '../days.js';
 
 export const MIRROR_STATE_KEY = 'mirror.lastRenderedAt';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Keeps the mirror current between syncs (which re-export the pages of what they change):

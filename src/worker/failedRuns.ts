@@ -51,7 +51,7 @@ export function createFailedRunLog(pool: pg.Pool, log: Logger): FailedRunLog {
     async flush() {
       if (pending.length === 0) return;
       flushing ??= flushNow()
-        .catch((err: unknown) => log.warn({ err: (err as Error).message, pending: pending.length }, 'failed run not recorded yet'))
+        .catch((err: unknown) => log.warn({ err, pending: pending.length }, 'failed run not recorded yet'))
         .finally(() => (flushing = undefined));
       await flushing;
     },

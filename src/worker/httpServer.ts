@@ -25,7 +25,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 export async function startHttpServer(host: string, port: number, endpoints: HttpEndpoints, log: Logger): Promise<WorkerHttpServer> {
   const server = createServer((req, res) => {
     handle(req, res, endpoints).catch((err: unknown) => {
-      log.warn({ err: (err as Error).message, url: req.url }, 'http handler failed');
+      log.warn({ err, url: req.url }, 'http handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('internal error\n');
     });
@@ -37,7 +37,7 @@ export async function startHttpServer(host: string, port: number, endpoints: Htt
       resolve();
     });
   });
-  server.on('error', (err) => log.warn({ err: err.message }, 'http server error'));
+  server.on('error', (err) => log.warn({ err }, 'http server error'));
   const bound = (server.address() as AddressInfo).port;
   log.info({ host, port: bound }, 'http listening');
   let closing: Promise<void> | undefined;

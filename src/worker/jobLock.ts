@@ -37,7 +37,7 @@ async function tryAdvisoryLock(config: pg.ClientConfig, job: string, log: Logger
   let released = false;
   const onError = (err: Error) => {
     if (released) return;
-    log.warn({ job, err: err.message }, 'job lock connection lost');
+    log.warn({ job, err }, 'job lock connection lost');
     const fn = lost;
     lost = undefined;
     fn?.(err);

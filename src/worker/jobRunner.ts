@@ -1,7 +1,7 @@
 import type { AppContext } from '../app.js';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { RunTrigger } from '../sql/runs.js';
-import { childController } from './childController.js';
+import { linkAbort } from '../linkAbort.js';
 import type { ClientFactory } from './clientFactory.js';
 import type { FailedRunLog } from './failedRuns.js';
 import type { Job, JobContext, JobResult } from './job.js';
@@ -46,7 +46,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       lock = await deps.locks.tryAcquire(job.name);
     } catch (err) {
       // No run was started: nothing to record. The next tick tries again.
-      app.log.warn({ job: job.name, err: (err as Error).message }, 'job not started: cannot take its lock');
+      app.log.warn({ job: job.name, err }, 'job not started: cannot take its lock');
       metrics.tickSkipped(job.name, 'error');
       return;
     }
@@ -55,7 +55,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       metrics.tickSkipped(job.name, 'locked');
       return;
     }
-    const { controller, unlink } = childController(shutdown);
+    const controller = new AbortController();
+    const unlink = linkAbort(shutdown, controller);
     lock.onLost((err) => controller.abort(new Error(`job lock lost: ${err.message}`)));
     const observedAt = new Date(app.clock().getTime());
     const log = app.log.child({ job: job.name, trigger });
@@ -74,8 +75,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
       metrics.observeRun(job.name, 'failed');
-      if (shutdown.aborted) log.info({ err: message }, 'run interrupted by shutdown');
-      else log.error({ err: message }, 'job run failed');
+      if (shutdown.aborted) log.info({ err }, 'run interrupted by shutdown');
+      else log.error({ err }, 'job run failed');
       await deps.failures.add({ job: job.name, trigger, observedAt, error: message });
     } finally {
       metrics.setRunning(job.name, false);
@@ -104,7 +105,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       }
       const run = job.usesCtgov ? deps.lane.run(() => execute(job, trigger)) : execute(job, trigger);
       const tracked = run
-        .catch((err: unknown) => app.log.error({ job: job.name, err: (err as Error)?.message }, 'job runner error'))
+        .catch((err: unknown) => app.log.error({ job: job.name, err }, 'job runner error'))
         .finally(() => active.delete(job.name));
       active.set(job.name, tracked);
       return tracked;

@@ -40,7 +40,7 @@ export function startQueueWakeups(db: Database, pollMs: number, log: Logger, wak
       if (failed || stopped) return;
       failed = true;
       listening = false;
-      log.warn({ err: err.message, retryInMs: delay }, 'resync listener connection lost');
+      log.warn({ err, retryInMs: delay }, 'resync listener connection lost');
       c.end().catch(() => undefined);
       retryTimer = setTimeout(() => void connect(), delay);
       delay = Math.min(RECONNECT_MAX_MS, delay * 2);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { AppContext } from '../app.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
-import { childController } from './childController.js';
+import { linkAbort } from '../linkAbort.js';
 import type { ClientFactory } from './clientFactory.js';
 import type { FailedRunLog } from './failedRuns.js';
 import type { Lane } from './lane.js';
@@ -65,7 +65,7 @@ export function createResyncQueue(deps: ResyncQueueDeps): ResyncQueue {
           if (n === 0) break;
         }
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'resync queue check failed');
+        log.warn({ err }, 'resync queue check failed');
       }
     }
   }
@@ -76,10 +76,11 @@ export function createResyncQueue(deps: ResyncQueueDeps): ResyncQueue {
     if (claimed.length === 0) return 0;
     const ids = [...new Set(claimed.map((c) => c.nctId))];
     const observedAt = new Date(app.clock().getTime());
-    const { controller, unlink } = childController(deps.shutdown);
+    const controller = new AbortController();
+    const unlink = linkAbort(deps.shutdown, controller);
     const heartbeat = setInterval(() => {
       heartbeatRequests(pool, CLAIMER, claimed.map((c) => c.id)).catch((err: unknown) =>
-        log.warn({ err: (err as Error).message }, 'resync heartbeat failed'),
+        log.warn({ err }, 'resync heartbeat failed'),
       );
     }, timings.heartbeatMs);
     const client = deps.newClient(controller.signal);
@@ -117,17 +118,17 @@ export function createResyncQueue(deps: ResyncQueueDeps): ResyncQueue {
     try {
       if (deps.shutdown.aborted) {
         // Interrupted, not failed: the next worker to start processes them.
-        log.info({ err: message }, 'resync run interrupted by shutdown; requests handed back');
+        log.info({ err }, 'resync run interrupted by shutdown; requests handed back');
         await releaseRequests(pool, CLAIMER, ids);
         return;
       }
-      log.error({ err: message }, 'resync run failed');
+      log.error({ err }, 'resync run failed');
       await deps.failures.add({ job: 'resync', trigger: 'queue', observedAt, error: message });
       const r = await finishRequests(pool, CLAIMER, claimed, observedAt, new Map(claimed.map((c) => [c.nctId, message])));
       metrics.resyncRequests('failed', r.failed);
     } catch (e) {
       // The database is away: the rows stay running, stop heartbeating, and are claimed again later.
-      log.warn({ err: (e as Error).message }, 'could not update the claimed resync requests');
+      log.warn({ err: e }, 'could not update the claimed resync requests');
     }
   }
 

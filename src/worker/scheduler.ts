@@ -21,7 +21,7 @@ export function startScheduler(entries: readonly ScheduleEntry[], timezone: stri
   const logger = {
     info: (m: string) => cronLog.debug(m),
     warn: (m: string) => cronLog.debug(m),
-    error: (m: string | Error) => cronLog.warn({ err: String(m) }, 'cron error'),
+    error: (m: string | Error) => cronLog.warn({ err: m }, 'cron error'),
     debug: (m: string | Error) => cronLog.trace({ msg: String(m) }, 'cron debug'),
   };
   const tasks: ScheduledTask[] = entries.map((e) =>
@@ -31,7 +31,7 @@ export function startScheduler(entries: readonly ScheduleEntry[], timezone: stri
         try {
           onTick(e.name);
         } catch (err) {
-          log.error({ job: e.name, err: (err as Error).message }, 'tick failed');
+          log.error({ job: e.name, err }, 'tick failed');
         }
       },
       { name: `ctgov-sync:${e.name}`, timezone, logger },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MIRROR_SETTINGS, mirroredPathPatterns, recentChanges, type MirrorChange, type MirrorSettings } from '../../src/mirror/render.js';
+import { mirroredPathPatterns, recentChanges, type MirrorChange, type MirrorSettings } from '../../src/mirror/render.js';
+import { DEFAULT_MIRROR_SETTINGS } from '../support/mirrorSettings.js';
 import { yamlQuoted } from '../../src/mirror/yaml.js';
 import { compareCodeUnits } from '../../src/studies/canonical.js';
 import type { ChangeKind } from '../../src/studies/model.js';

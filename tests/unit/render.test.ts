@@ -3,14 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseNctId } from '../../src/ctgov/nctId.js';
-import {
-  DEFAULT_MIRROR_SETTINGS,
-  type MirrorChange,
-  nextWindowExpiry,
-  renderMirrorPage,
-} from '../../src/mirror/render.js';
+import { type MirrorChange, renderMirrorPage } from '../../src/mirror/render.js';
 import { renderMirrorIndex } from '../../src/mirror/renderIndex.js';
 import type { Json, Study } from '../../src/studies/model.js';
+import { DEFAULT_MIRROR_SETTINGS } from '../support/mirrorSettings.js';
 import { type CtgovStudyInput, normalizeStudy } from '../../src/studies/normalize.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/ctgov');
@@ -219,17 +215,6 @@ describe('recent field changes', () => {
     });
     expect(page).toContain('## Recent Field Changes (last 7 days)\n\n- `identification.briefTitle` — changed');
     expect(page).not.toContain('`status.overallStatus`');
-  });
-
-  it('says when the oldest shown change leaves the window', () => {
-    const changes: MirrorChange[] = [
-      { path: 'status.overallStatus', kind: 'changed', detectedAt: ago(10) },
-      { path: 'design.phases', kind: 'changed', detectedAt: ago(3) },
-      { path: 'design.phases', kind: 'changed', detectedAt: ago(40) },
-      { path: 'identification.briefTitle', kind: 'changed', detectedAt: ago(20) },
-    ];
-    expect(nextWindowExpiry(changes, OBSERVED, DEFAULT_MIRROR_SETTINGS)).toEqual(new Date(ago(10).getTime() + 30 * DAY));
-    expect(nextWindowExpiry(changes.slice(2), OBSERVED, DEFAULT_MIRROR_SETTINGS)).toBeUndefined();
   });
 });
 
