@@ -1,17 +1,13 @@
 import type { AppContext } from '../app.js';
 import { UsageError } from '../errors.js';
+import { selectRecentRuns } from '../sql/runs.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
 /** `runs [--limit N]`: recent sync runs with their counts, newest first. */
 export async function runRuns(app: AppContext, io: CliIo, options: { limit?: string }): Promise<number> {
   const limit = options.limit === undefined ? 20 : Number(options.limit);
   if (!Number.isInteger(limit) || limit <= 0 || limit > 10_000) throw new UsageError('--limit: expected a whole number from 1 to 10000');
-  const { rows } = await app.db.pool.query<Record<string, string | number | Date | null>>(
-    `select id, job, trigger, status, started_at, finished_at, requested, fetched, inserted, changed, unchanged,
-            removed, failed, http_requests, error
-       from ctgov.sync_runs order by id desc limit $1`,
-    [limit],
-  );
+  const rows = await selectRecentRuns(app.db.pool, limit);
   const header = ['id', 'job', 'trigger', 'status', 'started_at', 'secs', 'fetched', 'new', 'changed', 'unchanged', 'removed', 'failed', 'http'];
   const table = rows.map((r) => [
     String(r.id),

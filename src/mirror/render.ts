@@ -1,5 +1,5 @@
 import { compareCodeUnits } from '../studies/canonical.js';
-import { LOCATION_PREFIX, P, type ChangeKind, type Json, type Study } from '../studies/model.js';
+import { LOCATION_PREFIX, FIELD_PATH, type ChangeKind, type Json, type Study } from '../studies/model.js';
 import { yamlDate, yamlQuoted, yamlScalar } from './yaml.js';
 import { isPlainObject } from '../isPlainObject.js';
 import { DAY_MS } from '../days.js';
@@ -38,20 +38,20 @@ export function renderMirrorPage(input: MirrorPageInput): string {
   const f = study.fields;
   const canonicalUrl = `${settings.canonicalBaseUrl}${study.nctId}.md`;
   const ctgovUrl = `${settings.ctgovStudyBaseUrl}${study.nctId}`;
-  const officialTitle = str(f[P.officialTitle]);
+  const officialTitle = str(f[FIELD_PATH.officialTitle]);
   const sites = locations(f);
   const blocks = [
     `# ${oneLine(titleOf(study))}`,
     officialTitle && `**Official Title:** ${oneLine(officialTitle)}`,
     `**NCT ID:** [${study.nctId}](${ctgovUrl})`,
     section('Key Facts', keyFacts(f)),
-    textSection('Brief Summary', str(f[P.briefSummary])),
-    textSection('Detailed Description', str(f[P.detailedDescription])),
+    textSection('Brief Summary', str(f[FIELD_PATH.briefSummary])),
+    textSection('Detailed Description', str(f[FIELD_PATH.detailedDescription])),
     eligibilitySection(f),
-    section('Arms', objs(f[P.arms]).map((a) => listItem(a['label'], a['type'], a['description']))),
-    section('Interventions', objs(f[P.interventions]).map((i) => listItem(i['name'], i['type'], i['description']))),
-    section('Primary Outcomes', objs(f[P.primaryOutcomes]).map(outcomeItem)),
-    section('Secondary Outcomes', objs(f[P.secondaryOutcomes]).map(outcomeItem)),
+    section('Arms', objs(f[FIELD_PATH.arms]).map((a) => listItem(a['label'], a['type'], a['description']))),
+    section('Interventions', objs(f[FIELD_PATH.interventions]).map((i) => listItem(i['name'], i['type'], i['description']))),
+    section('Primary Outcomes', objs(f[FIELD_PATH.primaryOutcomes]).map(outcomeItem)),
+    section('Secondary Outcomes', objs(f[FIELD_PATH.secondaryOutcomes]).map(outcomeItem)),
     locationsSection(sites),
     changesSection(recentChanges(input.changes, input.now, settings), settings.recentChangeDays),
     '---',
@@ -65,17 +65,17 @@ export function renderMirrorPage(input: MirrorPageInput): string {
 
 function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string, sites: Obj[]): string {
   const f = study.fields;
-  const lastUpdate = str(f[P.lastUpdatePostDate]);
+  const lastUpdate = str(f[FIELD_PATH.lastUpdatePostDate]);
   // Keys without a value are left out rather than written empty; the URLs and the instant are
   // quoted as in the golden page, the CT.gov date stays plain so consumers read it as a date.
   const entries: Array<[string, string | undefined]> = [
     ['title', yamlScalar(titleOf(study))],
     ['nct_id', yamlScalar(study.nctId)],
-    ['overall_status', opt(str(f[P.overallStatus]), yamlScalar)],
-    ['phase', opt(joined(f[P.phases]), yamlScalar)],
-    ['sponsor', opt(str(f[P.sponsorLead]), yamlScalar)],
-    ['study_type', opt(str(f[P.studyType]), yamlScalar)],
-    ['primary_condition', opt(strs(f[P.conditions])[0], yamlScalar)],
+    ['overall_status', opt(str(f[FIELD_PATH.overallStatus]), yamlScalar)],
+    ['phase', opt(joined(f[FIELD_PATH.phases]), yamlScalar)],
+    ['sponsor', opt(str(f[FIELD_PATH.sponsorLead]), yamlScalar)],
+    ['study_type', opt(str(f[FIELD_PATH.studyType]), yamlScalar)],
+    ['primary_condition', opt(strs(f[FIELD_PATH.conditions])[0], yamlScalar)],
     ['countries', opt(distinct(sites.map((l) => str(l['country']))).join(', '), yamlScalar)],
     ['canonical_url', yamlQuoted(canonicalUrl)],
     ['clinicaltrials_gov', yamlQuoted(ctgovUrl)],
@@ -89,30 +89,30 @@ function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonical
 
 function keyFacts(f: Study['fields']): string[] {
   const facts: Array<[string, string | undefined]> = [
-    ['Status', str(f[P.overallStatus])],
-    ['Phase', joined(f[P.phases])],
-    ['Study Type', str(f[P.studyType])],
-    ['Target Enrollment', scalarText(f[P.enrollmentCount])],
-    ['Lead Sponsor', str(f[P.sponsorLead])],
-    ['Collaborators', distinct(objs(f[P.sponsorCollaborators]).map((c) => str(c['name']))).join(', ')],
-    ['Conditions', joined(f[P.conditions])],
-    ['Start Date', str(f[P.startDate])],
-    ['Completion Date', str(f[P.completionDate])],
-    ['CT.gov Last Update', str(f[P.lastUpdatePostDate])],
+    ['Status', str(f[FIELD_PATH.overallStatus])],
+    ['Phase', joined(f[FIELD_PATH.phases])],
+    ['Study Type', str(f[FIELD_PATH.studyType])],
+    ['Target Enrollment', scalarText(f[FIELD_PATH.enrollmentCount])],
+    ['Lead Sponsor', str(f[FIELD_PATH.sponsorLead])],
+    ['Collaborators', distinct(objs(f[FIELD_PATH.sponsorCollaborators]).map((c) => str(c['name']))).join(', ')],
+    ['Conditions', joined(f[FIELD_PATH.conditions])],
+    ['Start Date', str(f[FIELD_PATH.startDate])],
+    ['Completion Date', str(f[FIELD_PATH.completionDate])],
+    ['CT.gov Last Update', str(f[FIELD_PATH.lastUpdatePostDate])],
   ];
   return factLines(facts);
 }
 
 function eligibilitySection(f: Study['fields']): string | undefined {
-  const healthy = f[P.healthyVolunteers];
+  const healthy = f[FIELD_PATH.healthyVolunteers];
   const facts: Array<[string, string | undefined]> = [
-    ['Minimum age', str(f[P.minAge])],
-    ['Maximum age', str(f[P.maxAge])],
-    ['Sex', str(f[P.sex])],
+    ['Minimum age', str(f[FIELD_PATH.minAge])],
+    ['Maximum age', str(f[FIELD_PATH.maxAge])],
+    ['Sex', str(f[FIELD_PATH.sex])],
     ['Healthy Volunteers', typeof healthy === 'boolean' ? (healthy ? 'Yes' : 'No') : undefined],
   ];
   const lines = factLines(facts);
-  const criteria = str(f[P.criteria]);
+  const criteria = str(f[FIELD_PATH.criteria]);
   const parts = [lines.join('\n'), criteria === undefined ? '' : fenced(criteria)].filter(Boolean);
   return parts.length ? `## Eligibility\n\n${parts.join('\n\n')}` : undefined;
 }
@@ -233,7 +233,7 @@ export function mirroredPathPatterns(mirrored: readonly string[]): { exact: stri
 }
 
 function titleOf(study: Study): string {
-  return str(study.fields[P.briefTitle]) ?? str(study.fields[P.officialTitle]) ?? study.nctId;
+  return str(study.fields[FIELD_PATH.briefTitle]) ?? str(study.fields[FIELD_PATH.officialTitle]) ?? study.nctId;
 }
 
 function section(heading: string, lines: string[]): string | undefined {

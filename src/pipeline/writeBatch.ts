@@ -123,7 +123,7 @@ async function loadPreviousStudies(client: pg.ClientBase, ids: readonly NctId[])
 
 /** Diffs each study against its stored state and sorts it into the plan's lists (pure). */
 function planWrites(plan: WritePlan, byId: ReadonlyMap<NctId, Observation>, stored: ReadonlyMap<NctId, StoredState>, previous: ReadonlyMap<NctId, Study>): void {
-  const add = (list: 'inserted' | 'changed' | 'unmirrored', id: NctId, hash: string) => {
+  const listWithHash = (list: 'inserted' | 'changed' | 'unmirrored', id: NctId, hash: string) => {
     plan[list].push(id);
     plan.contentHashes.set(id, hash);
   };
@@ -131,16 +131,16 @@ function planWrites(plan: WritePlan, byId: ReadonlyMap<NctId, Observation>, stor
     const row = stored.get(id);
     if (obs.kind === 'quick') {
       plan.unchanged.push(id);
-      if (row!.mirrored_hash !== row!.content_hash) add('unmirrored', id, row!.content_hash);
+      if (row!.mirrored_hash !== row!.content_hash) listWithHash('unmirrored', id, row!.content_hash);
       continue;
     }
     const changes = row?.content_hash === obs.hash ? [] : diffStudies(previous.get(id), obs.study);
     if (row?.removed_at) changes.unshift({ path: STUDY_PRESENCE_PATH, kind: 'added', oldValue: null, newValue: true });
-    if (!row) add('inserted', id, obs.hash);
-    else if (changes.length > 0) add('changed', id, obs.hash);
+    if (!row) listWithHash('inserted', id, obs.hash);
+    else if (changes.length > 0) listWithHash('changed', id, obs.hash);
     else {
       plan.unchanged.push(id);
-      if (row.mirrored_hash !== obs.hash) add('unmirrored', id, obs.hash);
+      if (row.mirrored_hash !== obs.hash) listWithHash('unmirrored', id, obs.hash);
     }
     if (changes.length > 0 || !row) plan.toWrite.push({ obs, changes });
     // Same content under another hash or other bytes: adopt the new hashes, no version; the

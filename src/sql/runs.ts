@@ -87,3 +87,69 @@ export async function insertFailures(client: Queryable, runId: number, failures:
     ],
   );
 }
+
+/** Adds to a run's params (a jsonb object), and sets its requested count when given. */
+export async function mergeRunParams(pool: pg.Pool, runId: number, params: Record<string, unknown>, requested?: number): Promise<void> {
+  await pool.query(
+    `update ctgov.sync_runs set requested = coalesce($3, requested), params = coalesce(params, '{}'::jsonb) || $2::jsonb where id = $1`,
+    [runId, JSON.stringify(params), requested ?? null],
+  );
+}
+
+/** Whether a run of one of these jobs has completed (succeeded or partial) before. */
+export async function hasCompletedRun(pool: pg.Pool, jobs: readonly string[]): Promise<boolean> {
+  const { rows } = await pool.query<{ yes: boolean }>(
+    `select exists (select 1 from ctgov.sync_runs
+                     where job = any($1::text[]) and status in ('succeeded', 'partial')) as yes`,
+    [jobs],
+  );
+  return rows[0]?.yes === true;
+}
+
+/** When each job last finished without failing. */
+export async function selectLastSuccesses(pool: pg.Pool): Promise<Array<{ job: string; at: Date }>> {
+  const { rows } = await pool.query<{ job: string; at: Date }>(
+    `select job, max(finished_at) as at from ctgov.sync_runs
+      where status in ('succeeded', 'partial', 'skipped') and finished_at is not null
+      group by job`,
+  );
+  return rows;
+}
+
+/** Closes every run still marked running as failed (abandoned); returns how many. */
+export async function failRunningRuns(pool: pg.Pool): Promise<number> {
+  const result = await pool.query(
+    `update ctgov.sync_runs set status = 'failed', finished_at = now(),
+            error = coalesce(error, 'abandoned: the process stopped before the run finished')
+      where status = 'running'`,
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Closes the run's row as failed if it is still running; inserts a failed row if it has none. */
+export async function recordFailedRun(pool: pg.Pool, run: { job: string; trigger: RunTrigger; observedAt: Date; error: string }): Promise<void> {
+  await pool.query(
+    `with closed as (
+       update ctgov.sync_runs set status = 'failed', finished_at = now(), error = coalesce(error, $4)
+        where job = $1 and observed_at = $3 and status = 'running'
+       returning id
+     )
+     insert into ctgov.sync_runs (job, trigger, status, observed_at, started_at, finished_at, error)
+     select $1, $2, 'failed', $3, $3, now(), $4
+      where not exists (select 1 from ctgov.sync_runs where job = $1 and observed_at = $3)`,
+    [run.job, run.trigger, run.observedAt, run.error],
+  );
+}
+
+export type RunRow = Record<string, string | number | Date | null>;
+
+/** The most recent runs, newest first, with their counts. */
+export async function selectRecentRuns(pool: pg.Pool, limit: number): Promise<RunRow[]> {
+  const { rows } = await pool.query<RunRow>(
+    `select id, job, trigger, status, started_at, finished_at, requested, fetched, inserted, changed, unchanged,
+            removed, failed, http_requests, error
+       from ctgov.sync_runs order by id desc limit $1`,
+    [limit],
+  );
+  return rows;
+}

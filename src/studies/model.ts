@@ -28,7 +28,7 @@ export interface FieldChange {
 }
 
 /** Paths whose names other parts (mirror, SQL users) depend on. */
-export const P = {
+export const FIELD_PATH = {
   briefTitle: 'identification.briefTitle',
   officialTitle: 'identification.officialTitle',
   acronym: 'identification.acronym',

@@ -1,4 +1,4 @@
-import { LOCATION_PREFIX, P, type Json, type Study } from './model.js';
+import { LOCATION_PREFIX, FIELD_PATH, type Json, type Study } from './model.js';
 import { isPlainObject } from '../isPlainObject.js';
 
 /** The `studies` row of a study, snake_case as in SQL (the one place where the names convert). */
@@ -58,22 +58,22 @@ type Obj = { [key: string]: Json };
 
 export function toStudyRow(study: Study): StudyRow {
   const f = study.fields;
-  const startDate = str(f[P.startDate]);
-  const primaryCompletionDate = str(f[P.primaryCompletionDate]);
-  const completionDate = str(f[P.completionDate]);
+  const startDate = str(f[FIELD_PATH.startDate]);
+  const primaryCompletionDate = str(f[FIELD_PATH.primaryCompletionDate]);
+  const completionDate = str(f[FIELD_PATH.completionDate]);
   return {
     nct_id: study.nctId,
-    brief_title: str(f[P.briefTitle]),
-    official_title: str(f[P.officialTitle]),
-    acronym: str(f[P.acronym]),
-    overall_status: str(f[P.overallStatus]),
+    brief_title: str(f[FIELD_PATH.briefTitle]),
+    official_title: str(f[FIELD_PATH.officialTitle]),
+    acronym: str(f[FIELD_PATH.acronym]),
+    overall_status: str(f[FIELD_PATH.overallStatus]),
     last_known_status: str(f['status.lastKnownStatus']),
     why_stopped: str(f['status.whyStopped']),
-    study_type: str(f[P.studyType]),
-    phases: strings(f[P.phases]),
-    enrollment_count: int(f[P.enrollmentCount]),
-    enrollment_type: str(f[P.enrollmentType]),
-    lead_sponsor: str(f[P.sponsorLead]),
+    study_type: str(f[FIELD_PATH.studyType]),
+    phases: strings(f[FIELD_PATH.phases]),
+    enrollment_count: int(f[FIELD_PATH.enrollmentCount]),
+    enrollment_type: str(f[FIELD_PATH.enrollmentType]),
+    lead_sponsor: str(f[FIELD_PATH.sponsorLead]),
     lead_sponsor_class: str(f['sponsor.leadClass']),
     start_date: startDate,
     start_date_sort: sortableDate(startDate),
@@ -82,30 +82,30 @@ export function toStudyRow(study: Study): StudyRow {
     completion_date: completionDate,
     completion_date_sort: sortableDate(completionDate),
     study_first_post_date: sortableDate(str(f['status.studyFirstPostDate'])),
-    last_update_post_date: sortableDate(str(f[P.lastUpdatePostDate])),
+    last_update_post_date: sortableDate(str(f[FIELD_PATH.lastUpdatePostDate])),
     results_first_post_date: sortableDate(str(f['status.resultsFirstPostDate'])),
-    has_results: f[P.hasResults] === true,
+    has_results: f[FIELD_PATH.hasResults] === true,
   };
 }
 
 export function toChildRows(study: Study): ChildRows {
   const f = study.fields;
   const nct_id: string = study.nctId;
-  const lead = str(f[P.sponsorLead]);
-  const collaborators = objects(f[P.sponsorCollaborators]);
+  const lead = str(f[FIELD_PATH.sponsorLead]);
+  const collaborators = objects(f[FIELD_PATH.sponsorCollaborators]);
   return {
-    conditions: strings(f[P.conditions]).map((name, ordinal) => ({ nct_id, ordinal, name, downcase_name: name.toLowerCase() })),
-    keywords: strings(f[P.keywords]).map((name, ordinal) => ({ nct_id, ordinal, name })),
+    conditions: strings(f[FIELD_PATH.conditions]).map((name, ordinal) => ({ nct_id, ordinal, name, downcase_name: name.toLowerCase() })),
+    keywords: strings(f[FIELD_PATH.keywords]).map((name, ordinal) => ({ nct_id, ordinal, name })),
     sponsors: [
       ...(lead ? [{ nct_id, ordinal: 0, role: 'lead' as const, name: lead, agency_class: str(f['sponsor.leadClass']) }] : []),
       ...collaborators
         .filter((c) => str(c.name))
         .map((c, i) => ({ nct_id, ordinal: i + 1, role: 'collaborator' as const, name: str(c.name)!, agency_class: str(c.class) })),
     ],
-    arms: objects(f[P.arms]).map((a, ordinal) => ({
+    arms: objects(f[FIELD_PATH.arms]).map((a, ordinal) => ({
       nct_id, ordinal, label: str(a.label), type: str(a.type), description: str(a.description), intervention_names: strings(a.interventionNames),
     })),
-    interventions: objects(f[P.interventions]).map((i, ordinal) => ({
+    interventions: objects(f[FIELD_PATH.interventions]).map((i, ordinal) => ({
       nct_id, ordinal, type: str(i.type), name: str(i.name), description: str(i.description),
       arm_group_labels: strings(i.armGroupLabels), other_names: strings(i.otherNames),
     })),
@@ -115,9 +115,9 @@ export function toChildRows(study: Study): ChildRows {
       })),
     ),
     locations: locationRows(study),
-    officials: objects(f[P.officials]).map((o, ordinal) => ({ nct_id, ordinal, name: str(o.name), affiliation: str(o.affiliation), role: str(o.role) })),
-    study_references: objects(f[P.references]).map((r, ordinal) => ({ nct_id, ordinal, pmid: str(r.pmid), type: str(r.type), citation: str(r.citation) })),
-    secondary_ids: objects(f[P.secondaryIds])
+    officials: objects(f[FIELD_PATH.officials]).map((o, ordinal) => ({ nct_id, ordinal, name: str(o.name), affiliation: str(o.affiliation), role: str(o.role) })),
+    study_references: objects(f[FIELD_PATH.references]).map((r, ordinal) => ({ nct_id, ordinal, pmid: str(r.pmid), type: str(r.type), citation: str(r.citation) })),
+    secondary_ids: objects(f[FIELD_PATH.secondaryIds])
       .filter((s) => str(s.id))
       .map((s, ordinal) => ({ nct_id, ordinal, secondary_id: str(s.id)!, type: str(s.type), domain: str(s.domain), link: str(s.link) })),
     mesh_terms: meshRows(study),

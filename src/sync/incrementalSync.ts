@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
-import { finishRun, startRun } from '../sql/runs.js';
+import { finishRun, mergeRunParams, startRun } from '../sql/runs.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
@@ -50,10 +50,7 @@ export async function incrementalSync(ctx: JobContext, signal: AbortSignal): Pro
   const plan = { ids: [...ids].sort(), queries: [] };
   ctx.log.info({ from: from ?? null, dataTimestamp, ids: plan.ids.length }, 'incremental sync');
   const summary = await syncPlan(app, client, plan, { source: 'config', trigger: ctx.trigger, signal, job: 'incremental' });
-  await pool.query(`update ctgov.sync_runs set params = coalesce(params, '{}'::jsonb) || $2::jsonb where id = $1`, [
-    summary.runId,
-    JSON.stringify({ lastUpdateFrom: from ?? null, dataTimestamp, queries: watchlist.queries.map((q) => q.expr) }),
-  ]);
+  await mergeRunParams(pool, summary.runId, { lastUpdateFrom: from ?? null, dataTimestamp, queries: watchlist.queries.map((q) => q.expr) });
   const next: Watermark = { date: watermarkDate(dataTimestamp, ctx.observedAt), dataTimestamp, runId: summary.runId };
   await writeSyncState(pool, WATERMARK_KEY, next);
   return resultOf(summary);

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { exportAll, exportIndex, exportPages, type ExportCounts } from '../pipeline/exportMirror.js';
 import { mirrorTarget } from '../pipeline/mirrorTarget.js';
-import { finishRun, startRun } from '../sql/runs.js';
+import { finishRun, mergeRunParams, startRun } from '../sql/runs.js';
 import type { JobContext, JobResult } from '../worker/job.js';
 import { readSyncState, writeSyncState } from './syncState.js';
 import { DAY_MS } from '../days.js';
@@ -40,10 +40,7 @@ export async function refreshMirror(ctx: JobContext): Promise<JobResult | undefi
     await exportIndex(pool, target, now);
     requested = ids.size;
   }
-  await pool.query(
-    `update ctgov.sync_runs set requested = $2, params = coalesce(params, '{}'::jsonb) || $3::jsonb where id = $1`,
-    [runId, requested, JSON.stringify({ pagesWritten: counts.written, pagesUnchanged: counts.unchanged })],
-  );
+  await mergeRunParams(pool, runId, { pagesWritten: counts.written, pagesUnchanged: counts.unchanged }, requested);
   const final = await finishRun(pool, runId, {});
   await writeSyncState(pool, MIRROR_STATE_KEY, { at: now.toISOString() });
   ctx.log.info({ runId, ...counts }, 'mirror refreshed');

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
+import { hasCompletedRun } from '../sql/runs.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 import { watchlistPlan } from './watchlistPlan.js';
 
@@ -19,12 +20,8 @@ export async function startupSync(ctx: JobContext, signal: AbortSignal): Promise
 }
 
 /** A sync run of the watchlist (the worker's at start-up, or the CLI's) has completed before. */
-async function hasSyncedWatchlist(pool: pg.Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ yes: boolean }>(
-    `select exists (select 1 from ctgov.sync_runs
-                     where job in ('sync', 'startup') and status in ('succeeded', 'partial')) as yes`,
-  );
-  return rows[0]?.yes === true;
+function hasSyncedWatchlist(pool: pg.Pool): Promise<boolean> {
+  return hasCompletedRun(pool, ['sync', 'startup']);
 }
 
 async function untracked(pool: pg.Pool, ids: NctId[]): Promise<NctId[]> {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../log.js';
-import type { RunTrigger } from '../sql/runs.js';
+import { recordFailedRun, type RunTrigger } from '../sql/runs.js';
 
 export interface FailedRun {
   job: string;
@@ -57,19 +57,4 @@ export function createFailedRunLog(pool: pg.Pool, log: Logger): FailedRunLog {
     },
   };
   return self;
-}
-
-/** Closes the run's row as failed if it is still running; inserts a failed row if it has none. */
-export async function recordFailedRun(pool: pg.Pool, run: FailedRun): Promise<void> {
-  await pool.query(
-    `with closed as (
-       update ctgov.sync_runs set status = 'failed', finished_at = now(), error = coalesce(error, $4)
-        where job = $1 and observed_at = $3 and status = 'running'
-       returning id
-     )
-     insert into ctgov.sync_runs (job, trigger, status, observed_at, started_at, finished_at, error)
-     select $1, $2, 'failed', $3, $3, now(), $4
-      where not exists (select 1 from ctgov.sync_runs where job = $1 and observed_at = $3)`,
-    [run.job, run.trigger, run.observedAt, run.error],
-  );
 }

@@ -2,6 +2,7 @@ import { isProcessRunning } from '../processes.js';
 import { hostname } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
+import { failRunningRuns } from '../sql/runs.js';
 import { releaseRequestsOf, runningClaimers } from './queue.js';
 
 /**
@@ -12,13 +13,9 @@ import { releaseRequestsOf, runningClaimers } from './queue.js';
  */
 export async function releaseAbandonedWork(db: Database, log: Logger): Promise<void> {
   if (db.kind === 'embedded') {
-    const runs = await db.pool.query(
-      `update ctgov.sync_runs set status = 'failed', finished_at = now(),
-              error = coalesce(error, 'abandoned: the process stopped before the run finished')
-        where status = 'running'`,
-    );
+    const runs = await failRunningRuns(db.pool);
     const requests = await releaseRequestsOf(db.pool, 'all');
-    if ((runs.rowCount ?? 0) > 0 || requests > 0) log.warn({ runs: runs.rowCount, requests }, 'abandoned work released');
+    if (runs > 0 || requests > 0) log.warn({ runs, requests }, 'abandoned work released');
     return;
   }
   const dead = (await runningClaimers(db.pool)).filter(isDeadLocalProcess);
