@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { validateCtgovStudy } from '../ctgov/schema.js';
 import { addRunCounts, insertFailures, type FailureRecord } from '../sql/runs.js';
+import { trackStudies } from '../sql/tracking.js';
 import { diffStudies } from '../studies/diff.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
@@ -10,7 +11,6 @@ import {
   selectCurrentRaw,
   selectStoredStates,
   touchUnchanged,
-  trackStudies,
   updateHashes,
   writeStudies,
   type StoreContext,

@@ -135,3 +135,12 @@ export async function queueDepth(pool: pg.Pool): Promise<Record<string, number>>
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
+
+/**
+ * Queues resync requests through ctgov.request_resync (validation, canonical IDs, NOTIFY to the
+ * listening workers). Returns the number of rows inserted.
+ */
+export async function requestResync(pool: pg.Pool, ids: readonly NctId[], reason: string | null): Promise<number> {
+  const { rows } = await pool.query('select ctgov.request_resync($1::text[], $2) as id', [ids, reason]);
+  return rows.length;
+}

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { addRunCounts } from '../sql/runs.js';
+import type { TrackSource } from '../sql/tracking.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
 import { CHILD_TABLES, toChildRows, toStudyRow, type ChildRows } from './studyRows.js';
 
@@ -40,7 +41,7 @@ export interface StoreContext {
   runId: number;
   observedAt: Date;
   /** Adds the stored studies to tracked_studies (if not tracked yet) with this source. */
-  track?: { source: 'config' | 'cli' | 'query' | 'import' | 'resync'; reason: string | null };
+  track?: { source: TrackSource; reason: string | null };
 }
 
 /** What is stored of a study before the batch writes it. */
@@ -209,15 +210,6 @@ async function replaceChildRows(client: pg.ClientBase, ids: NctId[], perStudy: C
   }
 }
 
-export async function trackStudies(client: pg.ClientBase, ids: NctId[], track: NonNullable<StoreContext['track']>): Promise<void> {
-  await client.query(
-    `insert into ctgov.tracked_studies (nct_id, source, reason)
-     select id, $2, $3 from unnest($1::text[]) as id
-     on conflict (nct_id) do update set active = true where tracked_studies.active = false`,
-    [ids, track.source, track.reason],
-  );
-}
-
 /**
  * Records studies that CT.gov no longer returns: a `removed` change on path `study` and
  * `removed_at`, once (a study already marked removed is left alone).
@@ -238,6 +230,30 @@ export async function markRemoved(client: pg.ClientBase, ctx: StoreContext, ids:
   );
   await addRunCounts(client, ctx.runId, { removed: rows.length });
   return rows.map((r) => r.nct_id);
+}
+
+/** Remembers the IDs CT.gov merged into another study (the alias now points at the latest). */
+export async function upsertAliases(
+  client: pg.ClientBase,
+  aliases: ReadonlyArray<{ requested: NctId; canonical: NctId }>,
+  at: Date,
+): Promise<void> {
+  if (aliases.length === 0) return;
+  await client.query(
+    `insert into ctgov.study_aliases (alias, nct_id, first_seen_at)
+     select a, c, $3 from unnest($1::text[], $2::text[]) as x(a, c)
+     on conflict (alias) do update set nct_id = excluded.nct_id`,
+    [aliases.map((a) => a.requested), aliases.map((a) => a.canonical), at],
+  );
+}
+
+/** Those of `ids` that were never stored. */
+export async function selectUnstoredIds(client: pg.ClientBase, ids: readonly NctId[]): Promise<NctId[]> {
+  const { rows } = await client.query<{ id: NctId }>(
+    'select id from unnest($1::text[]) as id where not exists (select 1 from ctgov.studies s where s.nct_id = id)',
+    [ids],
+  );
+  return rows.map((r) => r.id);
 }
 
 const UPSERT_STUDIES = `

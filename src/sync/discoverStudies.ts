@@ -1,7 +1,8 @@
 import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
-import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
+import { trackQueryIds } from '../sql/tracking.js';
+import { listQueryMatches } from './listQueryMatches.js';
 import { watchlistPlan } from './watchlistPlan.js';
 
 /**

@@ -4,7 +4,8 @@ import type { NctId } from '../ctgov/nctId.js';
 import { finishRun, mergeRunParams, startRun } from '../sql/runs.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
-import { listQueryMatches, trackQueryIds } from './listQueryMatches.js';
+import { trackQueryIds, withActiveTracked } from '../sql/tracking.js';
+import { listQueryMatches } from './listQueryMatches.js';
 import { readSyncState, writeSyncState } from './syncState.js';
 import { watchlistPlan } from './watchlistPlan.js';
 import { DAY_MS } from '../days.js';
@@ -40,7 +41,7 @@ export async function incrementalSync(ctx: JobContext, signal: AbortSignal): Pro
 
   const from = mark ? shiftDate(mark.date, -app.config.sync.incrementalOverlapDays) : undefined;
   const watchlist = watchlistPlan(app.config);
-  const known = await trackedIds(pool, watchlist.ids);
+  const known = await withActiveTracked(pool, watchlist.ids);
   const ids = new Set<NctId>(from === undefined ? known : await updatedAmong(client, known, from, signal));
   for (const q of watchlist.queries) {
     const matches = await listQueryMatches(client, from === undefined ? q.params : { ...q.params, lastUpdateFrom: from }, signal);
@@ -66,18 +67,6 @@ async function recordSkipped(ctx: JobContext, dataTimestamp: string): Promise<Jo
   });
   const counts = await finishRun(pool, runId, { status: 'skipped', httpRequests: ctx.ctgov().stats().requests });
   return { status: 'skipped', runId, counts };
-}
-
-/** Watchlist IDs plus every actively tracked study. */
-async function trackedIds(pool: pg.Pool, watchlist: NctId[]): Promise<NctId[]> {
-  const { rows } = await pool.query<{ id: NctId }>(
-    `select id from unnest($1::text[]) as id
-     union
-     select nct_id from ctgov.tracked_studies where active
-     order by 1`,
-    [watchlist],
-  );
-  return rows.map((r) => r.id);
 }
 
 /** Which of `ids` CT.gov lists with LastUpdatePostDate ≥ `from` (one pass over the updated studies' IDs). */

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { CtgovClient, SearchParams } from '../ctgov/client.js';
 import { parseNctId, type NctId } from '../ctgov/nctId.js';
 import { peekNctId, peekNctIdAliases } from '../ctgov/schema.js';
@@ -21,24 +20,6 @@ export async function listQueryMatches(client: CtgovClient, params: SearchParams
     }
   }
   return [...ids].sort();
-}
-
-/** Adds the IDs not tracked yet (source 'query', reason = the query). Returns those not stored yet. */
-export async function trackQueryIds(pool: pg.Pool, ids: readonly NctId[], query: string): Promise<NctId[]> {
-  if (ids.length === 0) return [];
-  await pool.query(
-    `insert into ctgov.tracked_studies (nct_id, source, reason)
-     select distinct id, 'query', $2 from unnest($1::text[]) as id
-     on conflict (nct_id) do nothing`,
-    [ids, query],
-  );
-  const { rows } = await pool.query<{ id: NctId }>(
-    `select distinct id from unnest($1::text[]) as id
-      where not exists (select 1 from ctgov.studies s where s.nct_id = id)
-      order by id`,
-    [ids],
-  );
-  return rows.map((r) => r.id);
 }
 
 function canonical(id: string | undefined): NctId | undefined {

@@ -1,6 +1,5 @@
-import type pg from 'pg';
-import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
+import { leastRecentlySeen, markRefreshed } from '../sql/tracking.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 
 /**
@@ -15,19 +14,6 @@ export async function refreshTracked(ctx: JobContext, signal: AbortSignal): Prom
   const ids = await leastRecentlySeen(pool, ctx.app.config.sync.refreshBatchSize);
   if (ids.length === 0) return undefined;
   const summary = await syncPlan(ctx.app, ctx.ctgov(), { ids, queries: [] }, { source: 'config', trigger: ctx.trigger, signal, job: 'refresh' });
-  await pool.query('update ctgov.tracked_studies set last_refreshed_at = $2 where nct_id = any($1::text[])', [ids, ctx.observedAt]);
+  await markRefreshed(pool, ids, ctx.observedAt);
   return resultOf(summary);
-}
-
-async function leastRecentlySeen(pool: pg.Pool, limit: number): Promise<NctId[]> {
-  const { rows } = await pool.query<{ nct_id: NctId }>(
-    `select t.nct_id
-       from ctgov.tracked_studies t
-       left join ctgov.studies s on s.nct_id = t.nct_id
-      where t.active
-      order by greatest(t.last_refreshed_at, s.last_seen_at) asc nulls first, t.nct_id
-      limit $1`,
-    [limit],
-  );
-  return rows.map((r) => r.nct_id);
 }

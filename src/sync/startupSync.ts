@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { NctId } from '../ctgov/nctId.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { hasCompletedRun } from '../sql/runs.js';
+import { untrackedIds } from '../sql/tracking.js';
 import { resultOf, type JobContext, type JobResult } from '../worker/job.js';
 import { watchlistPlan } from './watchlistPlan.js';
 
@@ -13,7 +13,7 @@ import { watchlistPlan } from './watchlistPlan.js';
 export async function startupSync(ctx: JobContext, signal: AbortSignal): Promise<JobResult | undefined> {
   const pool = ctx.app.db.pool;
   const watchlist = watchlistPlan(ctx.app.config);
-  const plan = (await hasSyncedWatchlist(pool)) ? { ids: await untracked(pool, watchlist.ids), queries: [] } : watchlist;
+  const plan = (await hasSyncedWatchlist(pool)) ? { ids: await untrackedIds(pool, watchlist.ids), queries: [] } : watchlist;
   if (plan.ids.length === 0 && plan.queries.length === 0) return undefined;
   ctx.log.info({ ids: plan.ids.length, queries: plan.queries.length }, 'syncing the watchlist');
   return resultOf(await syncPlan(ctx.app, ctx.ctgov(), plan, { source: 'config', trigger: ctx.trigger, signal, job: 'sync' }));
@@ -22,15 +22,4 @@ export async function startupSync(ctx: JobContext, signal: AbortSignal): Promise
 /** A sync run of the watchlist (the worker's at start-up, or the CLI's) has completed before. */
 function hasSyncedWatchlist(pool: pg.Pool): Promise<boolean> {
   return hasCompletedRun(pool, ['sync', 'startup']);
-}
-
-async function untracked(pool: pg.Pool, ids: NctId[]): Promise<NctId[]> {
-  if (ids.length === 0) return [];
-  const { rows } = await pool.query<{ id: NctId }>(
-    `select id from unnest($1::text[]) as id
-      where not exists (select 1 from ctgov.tracked_studies t where t.nct_id = id)
-      order by id`,
-    [ids],
-  );
-  return rows.map((r) => r.id);
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../log.js';
 import { failRunningRuns } from '../sql/runs.js';
-import { releaseRequestsOf, runningClaimers } from './queue.js';
+import { releaseRequestsOf, runningClaimers } from '../sql/queue.js';
 
 /**
  * Work left half-done by a worker that was killed. On the embedded database nobody else can be

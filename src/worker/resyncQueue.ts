@@ -15,7 +15,7 @@ import {
   type ClaimedRequest,
   type QueueTimings,
   QUEUE_TIMINGS,
-} from './queue.js';
+} from '../sql/queue.js';
 
 export interface ResyncQueueDeps {
   app: AppContext;

@@ -10,7 +10,7 @@ import { createJobRunner } from './jobRunner.js';
 import { createLane } from './lane.js';
 import { loadLastSuccesses } from './loadLastSuccesses.js';
 import { createWorkerMetrics } from './metrics.js';
-import { queueDepth } from './queue.js';
+import { queueDepth } from '../sql/queue.js';
 import { startQueueWakeups, type QueueWakeups } from './queueWakeups.js';
 import { releaseAbandonedWork } from './releaseAbandonedWork.js';
 import { createResyncQueue } from './resyncQueue.js';

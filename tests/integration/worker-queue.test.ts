@@ -11,7 +11,7 @@ import { createJobLocks } from '../../src/worker/jobLock.js';
 import { createJobRunner } from '../../src/worker/jobRunner.js';
 import { createLane } from '../../src/worker/lane.js';
 import { createWorkerMetrics } from '../../src/worker/metrics.js';
-import { claimRequests, finishRequests, hasClaimableRequests, queueDepth, releaseRequests } from '../../src/worker/queue.js';
+import { claimRequests, finishRequests, hasClaimableRequests, queueDepth, releaseRequests } from '../../src/sql/queue.js';
 import { openTestDatabase, silentLog, testBackend, type TestDatabase } from '../support/testDb.js';
 
 /*
