@@ -1,3 +1,9 @@
+/*
+ * One batch through the pipeline: validate → normalize → hash (pure, per record: prepareBatch),
+ * then lock → load stored → diff → write in one transaction (writeBatch), then export the pages
+ * that changed (commitBatch). Bad records are quarantined and the rest of the batch goes on; a
+ * database that is down fails the batch (and the run). runBatches drives a run's batches.
+ */
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { sqlStateKind } from '../db/sqlState.js';
@@ -33,21 +39,6 @@ export interface BatchOutcome extends WriteResult {
 export interface PreparedBatch {
   observations: Observation[];
   failures: FailureRecord[];
-}
-
-/**
- * One batch through the pipeline: validate → normalize → hash (pure, per record; see
- * prepareBatch), then lock → load stored → diff → write in one transaction (writeBatch), then
- * export the pages that changed. Bad records are quarantined and the rest of the batch goes on;
- * a database that is down fails the batch (and the run).
- */
-export async function syncBatch(
-  deps: SyncDeps,
-  ctx: StoreContext,
-  records: readonly RawRecord[],
-  upstreamFailures: readonly FailureRecord[] = [],
-): Promise<BatchOutcome> {
-  return commitBatch(deps, ctx, await prepareBatch(records, upstreamFailures));
 }
 
 /** Records prepared between two turns of the event loop. */
