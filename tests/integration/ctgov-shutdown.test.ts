@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NctId } from '../../src/ctgov/nctId.js';
 import { useFakeCtgovClients } from '../support/fakeCtgovClients.js';
 import { waitFor } from '../support/waitFor.js';
@@ -76,5 +77,50 @@ describe('shutdown', () => {
     await iter.return(undefined);
     await client.close(); // nothing left in flight: returns at once
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('many calls at once', () => {
+  // Node warns (MaxListenersExceededWarning) once a signal has more than ten abort listeners: a
+  // listener per call on a signal the calls share would trip it with eleven calls in flight.
+  const BURST = 30;
+  let warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  beforeEach(() => {
+    warnings = [];
+    process.on('warning', onWarning);
+  });
+  afterEach(() => {
+    process.off('warning', onWarning);
+  });
+  // process.emitWarning delivers on the next tick.
+  const listenerWarnings = async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message);
+  };
+
+  it('calls sharing a signal hold one abort listener on it, none once done, and its abort ends them all', async () => {
+    const { client } = setup({ concurrency: 2, timeoutMs: 30_000 });
+    const shared = new AbortController();
+    await Promise.all(Array.from({ length: BURST }, () => client.getVersion({ signal: shared.signal })));
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+
+    ctgov.fake.injectFaults({ kind: 'slow', delayMs: 10_000 });
+    const calls = Array.from({ length: BURST }, () => client.getVersion({ signal: shared.signal }).then(() => 'answered', (e: Error) => e.message));
+    await arrived(BURST + 2);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    shared.abort(new Error('not needed any more'));
+    expect(new Set(await Promise.all(calls))).toEqual(new Set(['not needed any more']));
+    expect(await listenerWarnings()).toEqual([]);
+  });
+
+  it('close({abort: true}) ends a burst of calls without piling listeners on the client\'s own signal', async () => {
+    const { client } = setup({ concurrency: 2, timeoutMs: 30_000 });
+    ctgov.fake.injectFaults({ kind: 'slow', delayMs: 10_000 });
+    const calls = Array.from({ length: BURST }, () => client.getVersion().then(() => 'answered', (e: Error) => e.message));
+    await arrived(2);
+    await client.close({ abort: true });
+    expect(new Set(await Promise.all(calls))).toEqual(new Set(['ctgov client closed']));
+    expect(await listenerWarnings()).toEqual([]);
   });
 });
