@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, startCli, waitFor, type CliEnv } from '../support/cliEnv.js';
+import { cliEnv, startCli, type CliEnv } from '../support/cliEnv.js';
 import { NO_PROBLEMS, integrityProblems, snapshotTables, type TableDigest } from '../support/dbSnapshot.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
+import { waitFor } from '../support/waitFor.js';
 import { CHAOS, chaosCatalog, chaosRandom, mirrorContents, writeIdFile } from './chaosSetup.js';
 import { runWithKills } from './killLoop.js';
 
@@ -153,12 +154,10 @@ describe('crash safety on a Postgres server', () => {
       const runBefore = await lastRunId(e);
       const proc = startCli(e.args, e.env, { timeoutMs: 300_000 });
       const target = Math.min(size - 1, before + Math.ceil((random() * (size - before)) / (CHAOS.cuts - cuts + 1)));
-      await waitFor(async () => !proc.running || (await studyCount(e)) >= target, 300_000, `progress ${target}`, 50);
+      await waitFor(async () => !proc.running || (await studyCount(e)) >= target, { timeoutMs: 300_000, what: `progress ${target}`, everyMs: 50 });
       const state = await waitFor(
         async () => (!proc.running ? 'finished' : (await openTransactions(e)).length > 0 ? 'in transaction' : undefined),
-        60_000,
-        'a transaction of the sync',
-        5,
+        { timeoutMs: 60_000, what: 'a transaction of the sync', everyMs: 5 },
       );
       if (state === 'finished') {
         // The run ended before a transaction could be cut; with every study stored, the next

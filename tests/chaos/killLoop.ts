@@ -1,4 +1,5 @@
-import { startCli, waitFor } from '../support/cliEnv.js';
+import { startCli } from '../support/cliEnv.js';
+import { waitFor } from '../support/waitFor.js';
 import type { CliResult } from '../support/cli.js';
 
 /*
@@ -90,9 +91,9 @@ export async function runWithKills(o: KillLoopOptions): Promise<KillLoopResult> 
       await Promise.race([delay(uniform(o.random, 0, o.earlyMs)), proc.exited]);
     } else {
       const target = await progressTarget(o, remaining);
-      await waitFor(async () => !proc.running || (await o.progress()) >= target, o.timeoutMs, `progress ${target}`, 50);
+      await waitFor(async () => !proc.running || (await o.progress()) >= target, { timeoutMs: o.timeoutMs, what: `progress ${target}`, everyMs: 50 });
       if (mode === 'progress' && proc.running) await Promise.race([delay(uniform(o.random, 0, o.jitterMs)), proc.exited]);
-      if (mode === 'transaction') await waitFor(async () => !proc.running || (await o.inTransaction!()), 60_000, 'a transaction', 2);
+      if (mode === 'transaction') await waitFor(async () => !proc.running || (await o.inTransaction!()), { timeoutMs: 60_000, what: 'a transaction', everyMs: 2 });
     }
     if (!proc.running) {
       const r = await proc.exited;

@@ -1,34 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientEvent, CtgovClient } from '../../src/ctgov/client.js';
+import { describe, expect, it } from 'vitest';
+import type { ClientEvent } from '../../src/ctgov/client.js';
 import type { NctId } from '../../src/ctgov/nctId.js';
 import { peekNctId } from '../../src/ctgov/schema.js';
 import { FetchError, StudyValidationError } from '../../src/errors.js';
-import { CTGOV_FIXTURE_DIR, until } from '../support/ctgovFixtures.js';
-import { createTestClient, type LogLine } from '../support/ctgovTestClient.js';
-import { startFakeCtgov, type FakeCtgov, type FaultRule } from '../support/fakeCtgov.js';
+import type { LogLine } from '../support/ctgovTestClient.js';
+import type { FaultRule } from '../support/fakeCtgov.js';
+import { useFakeCtgovClients } from '../support/fakeCtgovClients.js';
+import { waitFor } from '../support/waitFor.js';
 
-let fake: FakeCtgov;
-const clients: CtgovClient[] = [];
+const ctgov = useFakeCtgovClients();
+const setup = ctgov.setup;
 const ID = 'NCT00000410' as NctId;
-
-function setup(overrides: Parameters<typeof createTestClient>[1] = {}) {
-  const made = createTestClient(fake.url, overrides);
-  clients.push(made.client);
-  return made;
-}
 const retries = (events: ClientEvent[]) => events.filter((e) => e.type === 'retry');
-
-beforeAll(async () => {
-  fake = await startFakeCtgov({ dir: CTGOV_FIXTURE_DIR });
-});
-afterEach(() => {
-  fake.resetCounts();
-  fake.clearFaults();
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close({ abort: true })));
-  await fake.close();
-});
 
 describe('retries each kind of transient failure once and then succeeds', () => {
   // Only the timeout cases get a short timeout: a loaded machine must not turn others into timeouts.
@@ -44,47 +27,47 @@ describe('retries each kind of transient failure once and then succeeds', () => 
   ];
   it.each(cases)('%s', async (_name, rule, reason, timeoutMs = 10_000) => {
     const { client, events } = setup({ timeoutMs });
-    fake.injectFaults({ ...rule, nth: 1 });
+    ctgov.fake.injectFaults({ ...rule, nth: 1 });
     const result = await client.getStudy(ID);
     expect(result.kind).toBe('found');
-    expect(fake.requests.map((r) => r.fault)).toEqual([rule.kind, undefined]);
+    expect(ctgov.fake.requests.map((r) => r.fault)).toEqual([rule.kind, undefined]);
     expect(retries(events)).toEqual([expect.objectContaining({ endpoint: '/studies/{id}', reason, attempt: 1 })]);
     expect(client.stats()).toMatchObject({ requests: 2, retries: 1, retryBudgetLeft: 99 });
   });
 
   it('a truncated page in the middle of a search', async () => {
     const { client } = setup();
-    fake.injectFaults({ kind: 'truncated', path: '/studies', nth: 2 });
+    ctgov.fake.injectFaults({ kind: 'truncated', path: '/studies', nth: 2 });
     const seen: unknown[] = [];
     for await (const page of client.searchStudies({ lastUpdateFrom: '1990-01-01', pageSize: 50 })) seen.push(...page.studies);
     expect(new Set(seen.map(peekNctId)).size).toBe(172);
-    expect(fake.requests.map((r) => r.fault)).toEqual([undefined, 'truncated', undefined, undefined, undefined]);
+    expect(ctgov.fake.requests.map((r) => r.fault)).toEqual([undefined, 'truncated', undefined, undefined, undefined]);
   });
 
   it('an HTML page from /version', async () => {
     const { client } = setup();
-    fake.injectFaults({ kind: 'html', nth: [1, 2] });
+    ctgov.fake.injectFaults({ kind: 'html', nth: [1, 2] });
     expect((await client.getVersion()).apiVersion).toBe('2.0.5');
-    expect(fake.requestCount('/version')).toBe(3);
+    expect(ctgov.fake.requestCount('/version')).toBe(3);
   });
 });
 
 describe('giving up', () => {
   it('throws a FetchError naming URL, status and a body excerpt after maxAttempts', async () => {
     const { client } = setup({ retry: { maxAttempts: 4 } });
-    fake.injectFaults({ kind: 'status', status: 503 });
+    ctgov.fake.injectFaults({ kind: 'status', status: 503 });
     const err = (await client.getStudy(ID).catch((e: unknown) => e)) as FetchError;
     expect(err).toBeInstanceOf(FetchError);
     expect(err).toMatchObject({ status: 503, retryable: true, bodyExcerpt: 'upstream error 503' });
-    expect(err.url).toBe(`${fake.url}/studies/${ID}`);
+    expect(err.url).toBe(`${ctgov.fake.url}/studies/${ID}`);
     expect(err.message).toContain(err.url);
     expect(err.message).toContain('4 attempt(s)');
-    expect(fake.requestCount()).toBe(4);
+    expect(ctgov.fake.requestCount()).toBe(4);
   });
 
   it('names the connection error when no response ever came', async () => {
     const { client } = setup({ retry: { maxAttempts: 2 } });
-    fake.injectFaults({ kind: 'reset' });
+    ctgov.fake.injectFaults({ kind: 'reset' });
     const err = (await client.getStudy(ID).catch((e: unknown) => e)) as FetchError;
     expect(err).toBeInstanceOf(FetchError);
     expect(err.status).toBeUndefined();
@@ -93,46 +76,46 @@ describe('giving up', () => {
 
   it('stops retrying when the run\'s retry budget is spent', async () => {
     const { client } = setup({ retry: { maxAttempts: 10, runBudget: 2 } });
-    fake.injectFaults({ kind: 'status', status: 503 });
+    ctgov.fake.injectFaults({ kind: 'status', status: 503 });
     await expect(client.getStudy(ID)).rejects.toThrow(/retry budget exhausted/);
-    expect(fake.requestCount()).toBe(3);
+    expect(ctgov.fake.requestCount()).toBe(3);
     await expect(client.getVersion()).rejects.toThrow(/retry budget exhausted/);
-    expect(fake.requestCount()).toBe(4);
+    expect(ctgov.fake.requestCount()).toBe(4);
     expect(client.stats().retryBudgetLeft).toBe(0);
   });
 
   it('does not retry other client errors', async () => {
     const { client } = setup();
-    fake.injectFaults({ kind: 'status', status: 403 });
+    ctgov.fake.injectFaults({ kind: 'status', status: 403 });
     await expect(client.getStudy(ID)).rejects.toMatchObject({ status: 403, retryable: false });
-    expect(fake.requestCount()).toBe(1);
+    expect(ctgov.fake.requestCount()).toBe(1);
   });
 });
 
 describe('Retry-After', () => {
   it('waits as long as CT.gov asks before retrying', async () => {
     const { client } = setup();
-    fake.injectFaults({ kind: 'status', status: 429, retryAfter: '0.3', nth: 1 });
+    ctgov.fake.injectFaults({ kind: 'status', status: 429, retryAfter: '0.3', nth: 1 });
     await client.getStudy(ID);
-    const [first, second] = fake.requests;
+    const [first, second] = ctgov.fake.requests;
     expect(second!.time - first!.time).toBeGreaterThanOrEqual(295);
   });
 
   it('holds back every other request of the client too', async () => {
     const { client, events } = setup();
-    fake.injectFaults({ kind: 'status', status: 429, retryAfter: '0.3', nth: 1 });
+    ctgov.fake.injectFaults({ kind: 'status', status: 429, retryAfter: '0.3', nth: 1 });
     const a = client.getStudy(ID);
-    await until(() => events.some((e) => e.type === 'retry'));
+    await waitFor(() => events.some((e) => e.type === 'retry'), { what: 'the retry' });
     await client.getVersion();
     await a;
-    const limited = fake.requests.find((r) => r.status === 429)!;
-    const version = fake.requests.find((r) => r.path === '/version')!;
+    const limited = ctgov.fake.requests.find((r) => r.status === 429)!;
+    const version = ctgov.fake.requests.find((r) => r.path === '/version')!;
     expect(version.time - limited.time).toBeGreaterThanOrEqual(295);
   });
 
   it('logs CT.gov throttling as info rateLimitWait and outages as warn retry', async () => {
     const { client, lines } = setup();
-    fake.injectFaults([
+    ctgov.fake.injectFaults([
       { kind: 'status', status: 429, retryAfter: '0.01', nth: 1 },
       { kind: 'status', status: 503, nth: 2 },
     ]);
@@ -149,11 +132,11 @@ describe('Retry-After', () => {
 describe('invalid records', () => {
   it('getStudy throws StudyValidationError naming the study, without retrying', async () => {
     const { client } = setup();
-    fake.injectFaults({ kind: 'invalidRecord', nth: 1, mode: 'wrongTypes' });
+    ctgov.fake.injectFaults({ kind: 'invalidRecord', nth: 1, mode: 'wrongTypes' });
     const err = (await client.getStudy(ID).catch((e: unknown) => e)) as StudyValidationError;
     expect(err).toBeInstanceOf(StudyValidationError);
     expect(err.nctId).toBe(ID);
     expect(err.issues.map((i) => i.path)).toContain('protocolSection.statusModule.overallStatus');
-    expect(fake.requestCount()).toBe(1);
+    expect(ctgov.fake.requestCount()).toBe(1);
   });
 });

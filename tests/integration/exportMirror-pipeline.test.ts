@@ -104,8 +104,32 @@ describe('mirror export pipeline', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('has fixtures with results modules, which the export leaves in the database', () => {
-    expect(fixtures.filter((raw) => raw.resultsSection?.outcomeMeasuresModule).length).toBeGreaterThan(10);
+  it('has fixtures with results modules, which the export leaves in the database', async () => {
+    const withResults = fixtures.filter((raw) => raw.resultsSection?.outcomeMeasuresModule).map((raw) => raw.protocolSection.identificationModule.nctId as NctId);
+    expect(withResults.length).toBeGreaterThan(10);
+    const stored = await t.db.pool.query<{ nct_id: string }>(
+      `select distinct nct_id from ctgov.study_versions where nct_id = any($1::text[]) and raw->'resultsSection' ? 'outcomeMeasuresModule'`,
+      [withResults],
+    );
+    expect(stored.rows.map((r) => r.nct_id).sort()).toEqual([...withResults].sort());
+
+    // Every record the export reads, seen through the pool it is given.
+    const read: Raw[] = [];
+    const pool = {
+      query: async (...args: unknown[]) => {
+        const res = await (t.db.pool.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args);
+        for (const row of res.rows) if ('raw' in row) read.push(typeof row.raw === 'string' ? JSON.parse(row.raw) : row.raw);
+        return res;
+      },
+    } as unknown as pg.Pool;
+    const target: MirrorTarget = { dir: join(root, 'results'), settings: DEFAULT_MIRROR_SETTINGS };
+    expect(await exportPages(pool, target, withResults, NOW)).toEqual({ written: withResults.length, unchanged: 0, skipped: 0 });
+    expect(read.map((raw) => raw.protocolSection.identificationModule.nctId).sort()).toEqual([...withResults].sort());
+    const resultModules = ['participantFlowModule', 'baselineCharacteristicsModule', 'outcomeMeasuresModule', 'adverseEventsModule', 'moreInfoModule'];
+    expect(read.flatMap((raw) => Object.keys(raw.resultsSection ?? {}).filter((k) => resultModules.includes(k)))).toEqual([]);
+    for (const id of withResults.slice(0, 5)) {
+      expect(readFileSync(join(target.dir, `${id}.md`), 'utf8'), id).toBe(await expectedPage(t, id, DEFAULT_MIRROR_SETTINGS));
+    }
   });
 
   it('writes every page exactly as rendering the whole record would, over many small chunks', async () => {

@@ -2,12 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, startCli, waitFor, type CliEnv } from '../support/cliEnv.js';
+import { cliEnv, startCli, type CliEnv } from '../support/cliEnv.js';
 import { NO_PROBLEMS, integrityProblems, snapshotTables } from '../support/dbSnapshot.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
 import { seededRandom } from '../support/fakeCtgovFaults.js';
 import { SyntheticCatalog } from '../support/syntheticCatalog.js';
 import { testBackend } from '../support/testDb.js';
+import { waitFor } from '../support/waitFor.js';
 
 /*
  * Two `ctgov-sync sync` processes at once. On a server: over overlapping study sets, twice, with
@@ -107,7 +108,7 @@ if (testBackend === 'server') {
       const first = startCli(['sync', '--file', file], e.env, { timeoutMs: 120_000 });
       const lock = join(e.env.DATA_DIR!, 'ctgov-sync.lock');
       // The first process has the database once it asks CT.gov for the studies.
-      await waitFor(async () => !first.running || (fake.requests.length > 0 && existsSync(lock)), 60_000, 'the first sync to fetch');
+      await waitFor(() => !first.running || (fake.requests.length > 0 && existsSync(lock)), { timeoutMs: 60_000, what: 'the first sync to fetch' });
       expect(first.running).toBe(true);
       expect(readFileSync(lock, 'utf8').trim()).toBe(String(first.pid));
       const second = await startCli(['sync', '--file', file], e.env, { timeoutMs: 60_000 }).exited;

@@ -4,6 +4,7 @@ import { runBatches, type SourceBatch } from '../../src/pipeline/runBatches.js';
 import { normalizeStudy } from '../../src/studies/normalize.js';
 import { syntheticStudy } from '../support/ctgovFixtures.js';
 import { openTestDatabase, silentLog, testBackend, type TestDatabase } from '../support/testDb.js';
+import { waitFor } from '../support/waitFor.js';
 
 /*
  * runBatches prepares the next batch while earlier ones commit, and lets two batches commit at
@@ -24,20 +25,6 @@ const invalid = (n: number): Raw => ({ protocolSection: { identificationModule: 
 // pg_locks spans the whole server: only this test's database counts (other test files run meanwhile).
 const WAITING_ADVISORY_LOCKS = `select count(*)::int as n from pg_locks
   where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`;
-
-/** Polls until the condition holds (true) or `ms` pass (false). */
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return cond();
-}
-
-async function until(cond: () => Promise<boolean>): Promise<void> {
-  if (!(await waitFor(cond, 10_000))) throw new Error('condition not reached within 10 s');
-}
 
 async function* from(batches: SourceBatch[], thenThrow?: Error): AsyncGenerator<SourceBatch> {
   for (const b of batches) yield b;
@@ -85,11 +72,14 @@ describe('runBatches with batches in flight', () => {
         await blocker.query("select pg_advisory_xact_lock(hashtextextended('NCT90000030', 7311))");
         const running = run(from([batch(study(30), study(31, 'NOT_YET_RECRUITING')), batch(study(31, 'COMPLETED'))]), '2026-03-05T00:00:00Z');
         // The first batch is now blocked inside its transaction.
-        await until(async () => (await blocker.query(WAITING_ADVISORY_LOCKS)).rows[0].n > 0);
+        await waitFor(async () => (await blocker.query(WAITING_ADVISORY_LOCKS)).rows[0].n > 0, { what: 'the first batch to wait for its lock' });
         // A second batch that did not wait would commit study 31 now (its lock is free); give it
         // the time to, then let the first batch go. With the wait, the second batch starts after.
-        const early = await waitFor(async () => (await blocker.query("select count(*)::int as n from ctgov.studies where nct_id = 'NCT90000031'")).rows[0].n > 0, 1_000);
-        expect(early).toBe(false);
+        const early = waitFor(async () => (await blocker.query("select count(*)::int as n from ctgov.studies where nct_id = 'NCT90000031'")).rows[0].n > 0, {
+          timeoutMs: 1_000,
+          what: 'study 31',
+        });
+        await expect(early).rejects.toThrow('timed out after 1000 ms waiting for study 31');
         await blocker.query('commit');
         await running;
       } finally {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -253,7 +253,18 @@ describe('mirror', () => {
     expect(readFileSync(join(mirrorDir, 'index.md'), 'utf8')).toContain(C);
   });
 
-  it('does nothing when the mirror is switched off', async () => {
-    expect(await refreshMirror(tick(appWith((c) => (c.mirror = { ...c.mirror, enabled: false }))))).toBeUndefined();
+  it('does nothing when the mirror is switched off: no page, no run row, no render time', async () => {
+    const off = appWith((c) => (c.mirror = { ...c.mirror, enabled: false }));
+    // Stored studies without pages: with the mirror on, this tick would render all three.
+    const client = ctgovClientFromConfig(off.config, silentLog);
+    clients.push(client);
+    await syncPlan(off, client, { ids: [A, B, C] as NctId[], queries: [] }, { source: 'cli', trigger: 'cli', signal });
+    const runs = await q('select id, job, status from ctgov.sync_runs order by id');
+    expect(runs).toEqual([expect.objectContaining({ job: 'sync', status: 'succeeded' })]);
+
+    expect(await refreshMirror(tick(off))).toBeUndefined();
+    expect(readdirSync(mirrorDir)).toEqual([]);
+    expect(await q('select id, job, status from ctgov.sync_runs order by id')).toEqual(runs);
+    expect(await q("select key from ctgov.sync_state where key = 'mirror.lastRenderedAt'")).toEqual([]);
   });
 });

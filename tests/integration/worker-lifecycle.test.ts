@@ -6,9 +6,9 @@ import { runCli } from '../support/cli.js';
 import { CTGOV_FIXTURE_DIR, readFixture } from '../support/ctgovFixtures.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
 import { testBackend } from '../support/testDb.js';
+import { waitFor } from '../support/waitFor.js';
 import {
   consistencyProblems,
-  eventually,
   exitWithin,
   getText,
   openDb,
@@ -116,10 +116,10 @@ describe('ctgov-sync worker (real process)', () => {
       try {
         const { rows } = await client.query("select ctgov.request_resync(array['nct184067'], 'test') as id");
         seen.resyncRequestId = Number(rows[0].id);
-        const done = await eventually(async () => {
+        const done = await waitFor(async () => {
           const r = await client.query('select * from ctgov.resync_requests where id = $1', [seen.resyncRequestId]);
           return r.rows[0]?.status === 'done' ? r.rows[0] : undefined;
-        }, 5_000, 20);
+        }, { timeoutMs: 5_000, everyMs: 20 });
         expect(done.run_id).not.toBeNull();
       } finally {
         await client.end();

@@ -4,9 +4,9 @@ import { migrate } from '../../src/db/migrate.js';
 import { CTGOV_FIXTURE_DIR, fixtureIds } from '../support/ctgovFixtures.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
 import { silentLog } from '../support/testDb.js';
+import { waitFor } from '../support/waitFor.js';
 import {
   consistencyProblems,
-  eventually,
   exitWithin,
   getText,
   openDb,
@@ -54,7 +54,7 @@ describe('worker shutdown (real process)', () => {
     fake.injectFaults({ kind: 'slow', path: '/studies', delayMs: 300 });
     const worker = start(env);
     await worker.ready();
-    await eventually(async () => fake.requests.filter((r) => r.path === '/studies' && r.finished !== undefined).length >= 4, 30_000);
+    await waitFor(() => fake.requests.filter((r) => r.path === '/studies' && r.finished !== undefined).length >= 4, { timeoutMs: 30_000, everyMs: 50 });
     worker.kill('SIGTERM');
     expect(await exitWithin(worker, 10_000)).toEqual({ code: 0, signal: null });
     expect(worker.lines.some((l) => l.msg === 'run interrupted by shutdown' && l.job === 'sync')).toBe(true);
@@ -89,12 +89,12 @@ describe('worker shutdown (real process)', () => {
     const worker = start(env);
     await worker.ready();
     const dbName = new URL(env.databaseUrl!).pathname.slice(1);
-    await eventually(async () => {
+    await waitFor(async () => {
       // pg_stat_activity is read once per transaction unless the snapshot is cleared.
       await lock.query('select pg_stat_clear_snapshot()');
       const r = await lock.query("select count(*)::int as n from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'", [dbName]);
       return r.rows[0].n > 0;
-    }, 20_000);
+    }, { timeoutMs: 20_000, everyMs: 50 });
     return { env, worker, lock };
   }
 
@@ -172,12 +172,12 @@ if (process.env.TEST_DATABASE_URL) describe('two workers on one database (real p
       for (let i = 0; i < wanted.length; i += 15) {
         await pool.query('select ctgov.request_resync($1::text[], $2)', [wanted.slice(i, i + 15), `batch ${i / 15}`]);
       }
-      const requests = await eventually(async () => {
+      const requests = await waitFor(async () => {
         const r = await pool.query<{ nct_id: string; status: string; run_id: number; claimed_by: string }>(
           'select nct_id, status, run_id, claimed_by from ctgov.resync_requests order by id',
         );
         return r.rows.every((x) => x.status === 'done' || x.status === 'failed') ? r.rows : undefined;
-      }, 30_000);
+      }, { timeoutMs: 30_000, everyMs: 50 });
       expect(requests).toHaveLength(wanted.length);
       expect(requests.filter((r) => r.status !== 'done')).toEqual([]);
       // Exactly once: the resync runs together asked for each study once.
@@ -191,12 +191,12 @@ if (process.env.TEST_DATABASE_URL) describe('two workers on one database (real p
       expect(linked.rows[0].n).toBe(runIds.size);
 
       // Let both tick through a few more seconds of every job.
-      await eventually(async () => {
+      await waitFor(async () => {
         const r = await pool.query<{ job: string; n: number }>(
           "select job, count(*)::int as n from ctgov.sync_runs where job in ('incremental', 'refresh', 'mirror', 'discover') group by job",
         );
         return r.rows.length === 4 && r.rows.every((x) => x.n >= 3);
-      }, 30_000);
+      }, { timeoutMs: 30_000, everyMs: 50 });
       for (const w of [a, b]) w.kill('SIGTERM');
       for (const w of [a, b]) expect(await exitWithin(w, 15_000)).toEqual({ code: 0, signal: null });
       // Both workers took part in the jobs, so the locks were actually contested.
@@ -245,7 +245,7 @@ if (process.env.TEST_DATABASE_URL) describe('database outage (real process)', ()
 
     // Cut the database while a refresh run waits for CT.gov.
     const seen = fake.requests.length;
-    await eventually(async () => fake.requests.slice(seen).some((r) => r.path === '/studies' && r.finished === undefined));
+    await waitFor(() => fake.requests.slice(seen).some((r) => r.path === '/studies' && r.finished === undefined), { everyMs: 50 });
     proxy.cut();
     await worker.waitForLog((l) => l.msg === 'job run failed' && l.job === 'refresh');
     await worker.waitForLog((l) => l.msg === 'failed run not recorded yet');
@@ -264,10 +264,10 @@ if (process.env.TEST_DATABASE_URL) describe('database outage (real process)', ()
     await client.connect();
     cleanups.push(() => client.end());
     const { rows } = await client.query("select ctgov.request_resync(array['NCT00000410'], 'after outage') as id");
-    await eventually(async () => {
+    await waitFor(async () => {
       const r = await client.query('select status from ctgov.resync_requests where id = $1', [rows[0].id]);
       return r.rows[0]?.status === 'done';
-    }, 5_000, 20);
+    }, { timeoutMs: 5_000, everyMs: 20 });
 
     worker.kill('SIGTERM');
     expect(await exitWithin(worker, 15_000)).toEqual({ code: 0, signal: null });

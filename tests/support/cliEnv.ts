@@ -128,14 +128,3 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-/** Waits for an asynchronous condition, polling, failing instead of hanging. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -42,12 +42,3 @@ export function maxInWindow(times: readonly number[], windowMs: number): number 
   }
   return best;
 }
-
-/** Waits for a condition driven by real I/O, failing instead of hanging. */
-export async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -3,6 +3,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
+import { waitFor } from './waitFor.js';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -62,12 +63,9 @@ async function dropWhenIdle(adminUrl: string, dbName: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const { rows } = await client.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
-      if (rows[0].n === 0 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const idle = async () => (await client.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName])).rows[0].n === 0;
+    // Not idle in time is no failure: `with (force)` ends what is left (a broken connection fails the drop).
+    await waitFor(idle, { timeoutMs: 5_000, everyMs: 50 }).catch(() => undefined);
     await client.query(`drop database if exists ${dbName} with (force)`);
   } finally {
     await client.end();

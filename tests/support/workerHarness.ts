@@ -166,22 +166,6 @@ export async function openDb(env: WorkerEnv): Promise<{ pool: pg.Pool; close(): 
   return { pool: db.pool, close: () => db.close() };
 }
 
-/** Polls an async condition until it holds (returns its truthy value), failing after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
 /** Resolves with the exit, or rejects if the process is still running after `timeoutMs`. */
 export async function exitWithin(w: WorkerProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;

@@ -2,15 +2,9 @@ import cron from 'node-cron';
 import { describe, expect, it } from 'vitest';
 import { createLane } from '../../src/worker/lane.js';
 import { startScheduler } from '../../src/worker/scheduler.js';
+import { memoryLogger } from '../support/ctgovTestClient.js';
 import { silentLog } from '../support/testDb.js';
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../support/waitFor.js';
 
 describe('startScheduler', () => {
   it('fires each job on its second-level cron schedule and leaves no task behind once stopped', async () => {
@@ -25,24 +19,32 @@ describe('startScheduler', () => {
       (name) => ticks.push(name),
     );
     expect(scheduler.running).toBe(true);
-    await until(() => ticks.length >= 2, 5_000);
+    await waitFor(() => ticks.length >= 2, { timeoutMs: 5_000 });
     expect(new Set(ticks)).toEqual(new Set(['a']));
     await scheduler.stop();
     expect(scheduler.running).toBe(false);
     expect([...cron.getTasks().values()].filter((t) => t.name?.startsWith('ctgov-sync:'))).toEqual([]);
   });
 
-  it('keeps ticking when a tick handler throws', async () => {
+  it('keeps ticking when a tick handler throws, and logs each failure with its job', async () => {
+    const { logger, lines } = memoryLogger();
     let calls = 0;
-    const scheduler = startScheduler([{ name: 'a', expression: '* * * * * *' }], 'Europe/Paris', silentLog, () => {
+    const scheduler = startScheduler([{ name: 'a', expression: '* * * * * *' }], 'Europe/Paris', logger, () => {
       calls++;
-      throw new Error('boom');
+      throw new Error(`boom ${calls}`);
     });
     try {
-      await until(() => calls >= 2, 5_000);
+      // The second tick comes after the first one threw: the schedule survived the failure.
+      await waitFor(() => calls >= 2, { timeoutMs: 5_000, what: 'a tick after a failed one' });
     } finally {
       await scheduler.stop();
     }
+    const failed = lines.filter((l) => l.msg === 'tick failed');
+    expect(failed.length).toBe(calls);
+    expect(failed.slice(0, 2).map((l) => [l.level, l.job, JSON.stringify(l.err)])).toEqual([
+      [50, 'a', expect.stringContaining('boom 1')],
+      [50, 'a', expect.stringContaining('boom 2')],
+    ]);
   });
 });
 
