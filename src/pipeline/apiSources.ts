@@ -45,6 +45,8 @@ export async function* querySource(
  */
 export function parseQueryExpression(expr: string): SearchParams {
   const text = expr.trim();
+  // An empty query (often an unset shell variable) would page through the whole registry.
+  if (text === '') throw new RangeError('empty query: expected words or key=value pairs (an empty query would match every study)');
   if (!text.includes('=')) return { query: { 'query.term': text } };
   const query: Record<string, string> = {};
   let filterAdvanced: string | undefined;
@@ -53,6 +55,7 @@ export function parseQueryExpression(expr: string): SearchParams {
     if (eq <= 0) throw new RangeError(`query ${JSON.stringify(expr)}: expected key=value pairs joined by &`);
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
+    if (value === '') throw new RangeError(`query ${JSON.stringify(expr)}: ${key} has no value`);
     if (key === 'filter.advanced') filterAdvanced = value;
     else query[key.startsWith('query.') ? key : `query.${key}`] = value;
   }
