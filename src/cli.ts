@@ -87,7 +87,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .argument('[nct...]', 'NCT IDs to sync')
     .option('--file <file>', 'read NCT IDs from a file (whitespace or comma separated, # comments)')
     .option('--query <expr>', 'sync the studies a /studies query returns, e.g. "cond=Parkinson Disease" (repeatable)', collect, [])
-    .action((ids: string[], opts: { file?: string; query?: string[] }) => action((app) => runSync(app, io, ids, opts))());
+    .option('--max <n>', 'for this run, the most studies a query may match (default: sync.maxQueryStudies)')
+    .action((ids: string[], opts: { file?: string; query?: string[]; max?: string }) => action((app) => runSync(app, io, ids, opts))());
 
   program
     .command('import')

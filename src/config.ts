@@ -59,6 +59,7 @@ const configSchema = z.strictObject({
     refreshBatchSize: positiveInt,
     shutdownTimeoutMs: positiveInt,
     queuePollMs: positiveInt,
+    maxQueryStudies: positiveInt,
   }),
   mirror: z.strictObject({
     enabled: z.boolean(),

@@ -8,10 +8,12 @@ import { syncPlan } from '../pipeline/syncPlan.js';
 import { ctgovClientFromConfig } from './ctgovClient.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { printRunSummary, progressPrinter } from './output.js';
+import { reportStoppedRun } from './stoppedRun.js';
 
 export interface SyncOptions {
   file?: string;
   query?: string[];
+  max?: string;
 }
 
 /**
@@ -25,6 +27,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const plan = useWatchlist
     ? { ids: parseNctIds(app.config.watchlist.ids), queries: app.config.watchlist.queries.map((q) => ({ expr: q, params: parseQueryOrThrow(q) })) }
     : { ids, queries };
+  const maxQueryStudies = options.max === undefined ? undefined : parseMax(options.max);
   await assertMirrorWritable(syncMirror(app.config));
   const abort = new AbortController();
   const onSignal = () => abort.abort(new Error('interrupted'));
@@ -32,13 +35,22 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   process.once('SIGTERM', onSignal);
   const client = ctgovClientFromConfig(app.config, app.log, { signal: abort.signal });
   const progress = progressPrinter(io.stderr);
+  let runId: number | undefined;
   try {
     const summary = await syncPlan(app, client, plan, {
       source: useWatchlist ? 'config' : 'cli',
       trigger: 'cli',
       signal: abort.signal,
       onProgress: progress,
+      onRunStarted: (id) => (runId = id),
+      ...(maxQueryStudies ? { maxQueryStudies } : {}),
+    }).catch(async (err: unknown) => {
+      progress.end();
+      const code = runId === undefined ? undefined : await reportStoppedRun(app.db.pool, io, 'sync', runId, err);
+      if (code === undefined) throw err;
+      return code;
     });
+    if (typeof summary === 'number') return summary;
     progress.end();
     printRunSummary(io.stdout, 'sync', summary);
     return summary.counts.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
@@ -61,6 +73,12 @@ async function readIdFile(path: string): Promise<string[]> {
     .map((line) => line.replace(/#.*/, ''))
     .flatMap((line) => line.split(/[\s,]+/))
     .filter(Boolean);
+}
+
+function parseMax(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max: expected a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parseQueryOrThrow(expr: string) {

@@ -1,5 +1,6 @@
 import type { CtgovClient, SearchParams } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
+import { QueryTooBroadError } from '../errors.js';
 import { failureOf } from './prepare.js';
 import type { SourceBatch } from './runBatches.js';
 
@@ -24,14 +25,23 @@ export async function* idSource(client: CtgovClient, ids: readonly NctId[], sign
   }
 }
 
-/** Batches of at most `batchSize` records for a /studies query, page after page. */
+/**
+ * Batches of at most `batchSize` records for a /studies query, page after page. With `limit`, the
+ * first page asks for totalCount and a query matching more studies stops before anything is
+ * stored (a mistyped query can match most of the registry).
+ */
 export async function* querySource(
   client: CtgovClient,
   params: SearchParams,
   batchSize: number,
   signal?: AbortSignal,
+  limit?: { expr: string; maxStudies: number },
 ): AsyncGenerator<SourceBatch> {
-  for await (const page of client.searchStudies(params, signal ? { signal } : {})) {
+  const search = limit ? { ...params, countTotal: true } : params;
+  for await (const page of client.searchStudies(search, signal ? { signal } : {})) {
+    if (limit && page.totalCount !== undefined && page.totalCount > limit.maxStudies) {
+      throw new QueryTooBroadError(limit.expr, page.totalCount, limit.maxStudies);
+    }
     // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
     while (page.studies.length > 0) {
       yield { records: page.studies.splice(0, batchSize).map((raw) => ({ raw })), failures: [] };

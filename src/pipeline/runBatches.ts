@@ -25,6 +25,8 @@ export interface RunSpec {
   track?: StoreContext['track'];
   /** Called with the HTTP request count at the end, when the source is the API. */
   httpRequests?: () => number;
+  /** Called with the run's id once its row exists (a caller can report on a run that fails). */
+  onStarted?: (runId: number) => void;
 }
 
 export interface RunSummary {
@@ -72,6 +74,7 @@ export async function runBatches(
   onProgress?: (p: Progress) => void,
 ): Promise<RunSummary> {
   const runId = await startRun(deps.pool, spec);
+  spec.onStarted?.(runId);
   const log = deps.log.child({ runId, job: spec.job });
   const failures: FailureRecord[] = [];
   const exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };

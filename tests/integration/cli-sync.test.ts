@@ -44,7 +44,7 @@ describe('ctgov-sync sync against the fake CT.gov (real processes, real HTTP)', 
   });
 
   it('syncs IDs from arguments, a file and a query; reports an unknown ID and exits 1', async () => {
-    writeFileSync(join(cwd, 'ids.txt'), '# two studies\nNCT00000410, nct162175\n');
+    writeFileSync(join(cwd, 'ids.txt'), '# two studies\nNCT00000410, nct00162175\n');
     fake.resetCounts();
     const r = await runCli(['sync', 'NCT99999999', '--file', 'ids.txt', '--query', 'cond=cluster headache'], { cwd, env });
     expect(r.code).toBe(1);
