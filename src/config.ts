@@ -70,6 +70,7 @@ const configSchema = z.strictObject({
     footerNote: z.string(),
     recentChangeDays: positiveInt,
     mirroredPaths: z.array(z.string().min(1)),
+    maxChangeLinesPerPath: positiveInt,
   }),
   http: z.strictObject({
     host: z.string().min(1),

@@ -80,10 +80,12 @@ export async function exportIndex(pool: pg.Pool, target: MirrorTarget, now: Date
     overall_status: string | null;
     last_changed_at: Date | null;
     last_update_post_date: string | null;
+    removed_at: Date | null;
   }>(
     `select nct_id, coalesce(brief_title, official_title, nct_id) as brief_title, overall_status,
             (select max(detected_at) from ctgov.field_changes c where c.nct_id = s.nct_id and c.detected_at <= $1) as last_changed_at,
-            to_char(last_update_post_date, 'YYYY-MM-DD') as last_update_post_date
+            to_char(last_update_post_date, 'YYYY-MM-DD') as last_update_post_date,
+            case when removed_at <= $1 then removed_at end as removed_at
        from ctgov.studies s
       where first_seen_at <= $1
       order by nct_id`,
@@ -96,6 +98,7 @@ export async function exportIndex(pool: pg.Pool, target: MirrorTarget, now: Date
       overallStatus: r.overall_status ?? '',
       lastChangedAt: r.last_changed_at,
       ...(r.last_update_post_date ? { ctLastUpdatePostDate: r.last_update_post_date } : {}),
+      ...(r.removed_at ? { removedAt: r.removed_at } : {}),
     })),
   );
   return writeMirrorIndex(target.dir, text);
@@ -112,6 +115,7 @@ interface PageData {
   raw: string;
   lastSeenAt: Date;
   changes: MirrorChange[];
+  removedAt: Date | null;
 }
 
 /**
@@ -170,7 +174,14 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
       pages[next++] = undefined;
       try {
         const study = normalizeValidated(validateCtgovStudy(JSON.parse(page.raw)));
-        const text = renderMirrorPage({ study, changes: page.changes, lastSeenAt: page.lastSeenAt, now, settings: target.settings });
+        const text = renderMirrorPage({
+          study,
+          changes: page.changes,
+          lastSeenAt: page.lastSeenAt,
+          now,
+          settings: target.settings,
+          ...(page.removedAt ? { removedAt: page.removedAt } : {}),
+        });
         counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
       } catch (error) {
         failure ??= { error };
@@ -217,8 +228,9 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
   // the same tests again; these just keep the rows it would drop from being read at all).
   const { exact, prefixes } = mirroredPathPatterns(settings.mirroredPaths);
   const [studies, changes] = await Promise.all([
-    pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date }>(
+    pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date; removed_at: Date | null }>(
       `select s.nct_id, least(s.last_seen_at, $2) as last_seen_at,
+              case when s.removed_at <= $2 then s.removed_at end as removed_at,
               (case when jsonb_typeof(v.raw->'resultsSection') = 'object'
                     then jsonb_set(v.raw, '{resultsSection}', (v.raw->'resultsSection') - $3::text[])
                     else v.raw end)::text as raw
@@ -249,5 +261,5 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
     if (list) list.push(change);
     else byStudy.set(nctId, [change]);
   }
-  return studies.rows.map((r) => ({ raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [] }));
+  return studies.rows.map((r) => ({ raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [], removedAt: r.removed_at }));
 }

@@ -3,7 +3,7 @@ import { withTransaction } from '../db/transaction.js';
 import { peekNctId } from '../ctgov/schema.js';
 import { loadRawHashes, type FailureRecord, type StoreContext } from '../studies/store.js';
 import { recordAbsences } from './recordAbsences.js';
-import { exportIndex, type ExportCounts } from './exportMirror.js';
+import { exportIndex, exportPages, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from './runs.js';
 import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
 
@@ -89,6 +89,12 @@ export async function runBatches(
         batch.removed?.length || batch.aliases?.length
           ? await withTransaction(deps.pool, (client) => recordAbsences(client, ctx, batch.removed ?? [], batch.aliases ?? []))
           : [];
+      // A removed study's page says so (IDs never stored have no page and are skipped).
+      if (deps.mirror && batch.removed?.length) {
+        const pages = await exportPages(deps.pool, deps.mirror, batch.removed, ctx.observedAt);
+        outcome.exported.written += pages.written;
+        outcome.exported.unchanged += pages.unchanged;
+      }
       return { ok: true, outcome, absent };
     } catch (error) {
       return { ok: false, error };
