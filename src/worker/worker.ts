@@ -1,6 +1,7 @@
 import type { AppContext } from '../app.js';
 import { answerResync } from './answerResync.js';
 import { clientFactory } from './clientFactory.js';
+import { createCtgovState } from './ctgovState.js';
 import { createFailedRunLog } from './failedRuns.js';
 import { checkHealth } from './health.js';
 import { startHttpServer } from './httpServer.js';
@@ -37,7 +38,8 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
   const metrics = createWorkerMetrics();
   const failures = createFailedRunLog(db.pool, log);
   const lane = createLane();
-  const newClient = clientFactory(config, log, metrics);
+  const ctgov = createCtgovState(config.ctgov.baseUrl, log, metrics.registry);
+  const newClient = clientFactory(config, log, metrics, ctgov);
   const runner = createJobRunner({ app, lane, locks: createJobLocks(db, log), metrics, failures, newClient, shutdown: shutdown.signal });
   const queue = createResyncQueue({ app, lane, metrics, failures, newClient, shutdown: shutdown.signal });
 
@@ -57,6 +59,7 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
           schedulerRunning: () => scheduler?.running ?? false,
           queueMode: () => wakeups?.mode ?? 'polling',
           runningJobs: () => jobs.map((j) => j.name).filter((n) => runner.isRunning(n)),
+          ctgov: () => ctgov.report(),
         }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
       resync: (body) => answerResync(db.pool, body, () => queue.wake()),
