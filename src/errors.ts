@@ -99,6 +99,13 @@ export class InvalidNctIdError extends AppError {
   }
 }
 
+/** The user stopped a command (Ctrl-C, SIGTERM): not a failure of the program. */
+export class InterruptedError extends AppError {
+  constructor(signal: string) {
+    super('USAGE', `interrupted by ${signal}`);
+  }
+}
+
 /** A query whose first page says it matches more studies than a run may take. Nothing is stored. */
 export class QueryTooBroadError extends AppError {
   constructor(

@@ -1,5 +1,6 @@
 import type { AppContext } from '../app.js';
 import { UsageError } from '../errors.js';
+import { describeFailedStudies, NAMED_FAILURES } from '../pipeline/failedStudies.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
 /** `runs [--limit N]`: recent sync runs with their counts, newest first. */
@@ -12,6 +13,7 @@ export async function runRuns(app: AppContext, io: CliIo, options: { limit?: str
        from ctgov.sync_runs order by id desc limit $1`,
     [limit],
   );
+  const failedIds = await firstFailures(app, rows.filter((r) => Number(r.failed) > 0).map((r) => Number(r.id)));
   const header = ['id', 'job', 'trigger', 'status', 'started_at', 'secs', 'fetched', 'new', 'changed', 'unchanged', 'removed', 'failed', 'http'];
   const table = rows.map((r) => [
     String(r.id),
@@ -35,6 +37,19 @@ export async function runRuns(app: AppContext, io: CliIo, options: { limit?: str
     io.stdout.write(`${line(row)}\n`);
     const error = rows[i]!.error;
     if (error) io.stdout.write(`    error: ${String(error)}\n`);
+    const failed = Number(rows[i]!.failed);
+    if (failed > 0) io.stdout.write(`    failed: ${describeFailedStudies(failedIds.get(Number(rows[i]!.id)) ?? [], failed)}\n`);
   }
   return EXIT_OK;
+}
+
+/** The first few failed studies of each run, in the order they were recorded. */
+async function firstFailures(app: AppContext, runIds: number[]): Promise<Map<number, Array<string | null>>> {
+  if (runIds.length === 0) return new Map();
+  const { rows } = await app.db.pool.query<{ run_id: string; ids: Array<string | null> }>(
+    `select r.id as run_id, array(select f.nct_id from ctgov.sync_failures f where f.run_id = r.id order by f.id limit $2) as ids
+       from unnest($1::bigint[]) as r(id)`,
+    [runIds, NAMED_FAILURES],
+  );
+  return new Map(rows.map((r) => [Number(r.run_id), r.ids]));
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { AppContext } from '../app.js';
 import { parseNctIds } from '../ctgov/nctId.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 import { parseQueryExpression } from '../pipeline/apiSources.js';
 import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
@@ -30,7 +30,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const maxQueryStudies = options.max === undefined ? undefined : parseMax(options.max);
   await assertMirrorWritable(syncMirror(app.config));
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
+  const onSignal = (signal: NodeJS.Signals) => abort.abort(new InterruptedError(signal));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const client = ctgovClientFromConfig(app.config, app.log, { signal: abort.signal });

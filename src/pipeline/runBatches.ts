@@ -2,6 +2,7 @@ import { isNctId, type NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
 import { peekNctId } from '../ctgov/schema.js';
 import { loadRawHashes, type FailureRecord, type StoreContext } from '../studies/store.js';
+import { describeFailedStudies } from './failedStudies.js';
 import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, exportPages, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type RunCounts, type RunStatus, type RunTrigger } from './runs.js';
@@ -27,6 +28,8 @@ export interface RunSpec {
   httpRequests?: () => number;
   /** Called with the run's id once its row exists (a caller can report on a run that fails). */
   onStarted?: (runId: number) => void;
+  /** The run's abort signal: a run stopped by it was interrupted (Ctrl-C, shutdown), not broken. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -128,7 +131,8 @@ export async function runBatches(
     // Batches still committing finish (or fail) before the run is closed; their rows stay.
     await Promise.all(inFlight.map((s) => s.done));
     const message = err instanceof Error ? err.message : String(err);
-    log.error({ err: message }, 'sync run failed');
+    if (spec.signal?.aborted) log.info({ err: message }, 'sync run interrupted');
+    else log.error({ err: message }, 'sync run failed');
     await finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch(
       (e: unknown) => log.error({ err: (e as Error).message }, 'could not record the failed run'),
     );
@@ -136,7 +140,10 @@ export async function runBatches(
   }
   const final = await finishRun(deps.pool, runId, { httpRequests: spec.httpRequests?.() ?? 0 });
   const { status, ...counts } = final;
-  log.info({ ...counts, status }, 'sync run finished');
+  log.info(
+    { ...counts, status, ...(failures.length > 0 ? { failedStudies: describeFailedStudies(failures.map((f) => f.nctId), counts.failed) } : {}) },
+    'sync run finished',
+  );
   return { runId, status, counts, failures, exported };
 }
 

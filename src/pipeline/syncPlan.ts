@@ -44,6 +44,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
       track: { source, reason: plan.queries.map((q) => q.expr).join('; ') || null },
       httpRequests: () => client.stats().requests,
       ...(options.onRunStarted ? { onStarted: options.onRunStarted } : {}),
+      signal,
     },
     batches(),
     onProgress,
