@@ -5,6 +5,7 @@ import { exportAll, exportIndex, exportPages } from '../pipeline/exportMirror.js
 import { EXIT_OK, type CliIo } from './io.js';
 import { assertMirrorWritable, mirrorTarget } from '../pipeline/mirrorTarget.js';
 import { parseInstant } from './output.js';
+import { plural } from './plural.js';
 
 export interface ExportOptions {
   all?: boolean;
@@ -25,7 +26,7 @@ export async function runExport(app: AppContext, io: CliIo, ids: string[], optio
     : await exportPages(app.db.pool, target, nctIds, now);
   if (!options.all) await exportIndex(app.db.pool, target, now);
   io.stdout.write(
-    `export: ${counts.written} page(s) written, ${counts.unchanged} unchanged` +
+    `export: ${plural(counts.written, 'page', 'pages')} written, ${counts.unchanged} unchanged` +
       (counts.skipped ? `, ${counts.skipped} not in the database at ${now.toISOString()}` : '') +
       ` in ${target.dir}\n`,
   );

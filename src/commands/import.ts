@@ -3,7 +3,11 @@ import { runBatches } from '../pipeline/runBatches.js';
 import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
+import { UsageError } from '../errors.js';
 import { parseInstant, printRunSummary, progressPrinter } from './output.js';
+
+/** Clocks differ a little between machines; a minute ahead is not "the future". */
+const FUTURE_SLACK_MS = 60_000;
 
 export interface ImportOptions {
   observedAt?: string;
@@ -12,6 +16,10 @@ export interface ImportOptions {
 /** `import <path…>`: study JSON from files through the same pipeline, observed at the given time. */
 export async function runImport(app: AppContext, io: CliIo, paths: string[], options: ImportOptions): Promise<number> {
   const observedAt = options.observedAt ? parseInstant(options.observedAt, '--observed-at') : app.clock();
+  // A future instant would put changes ahead of every later sync (and of "now" in every view).
+  if (observedAt.getTime() > app.clock().getTime() + FUTURE_SLACK_MS) {
+    throw new UsageError(`--observed-at: ${options.observedAt} is in the future`);
+  }
   const files = await listStudyFiles(paths); // a missing path stops here, before a run is recorded
   const mirror = syncMirror(app.config);
   await assertMirrorWritable(mirror);
@@ -24,5 +32,7 @@ export async function runImport(app: AppContext, io: CliIo, paths: string[], opt
   );
   progress.end();
   printRunSummary(io.stdout, 'import', summary);
+  const c = summary.counts;
+  if (c.fetched + c.failed === 0) io.stderr.write(`ctgov-sync: warning: no study found in ${paths.join(', ')}\n`);
   return summary.counts.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
 }
