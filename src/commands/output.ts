@@ -19,22 +19,6 @@ export function printRunSummary(out: Out, label: string, s: RunSummary): void {
   if (c.failed > s.failures.length) out.write(`  … and ${c.failed - s.failures.length} more (see ctgov.sync_failures where run_id = ${s.runId})\n`);
 }
 
-/** A progress line on a terminal (stderr), nothing otherwise. */
-export function progressPrinter(err: Out): ((p: { done: number; failed: number }) => void) & { end(): void } {
-  const tty = Boolean(err.isTTY);
-  let shown = false;
-  const fn = (p: { done: number; failed: number }) => {
-    if (!tty) return;
-    shown = true;
-    err.write(`\r  ${p.done} studies stored${p.failed ? `, ${p.failed} failed` : ''}…`);
-  };
-  return Object.assign(fn, {
-    end() {
-      if (shown) err.write('\n');
-    },
-  });
-}
-
 /** Parses an ISO 8601 instant given on the command line. */
 export function parseInstant(value: string, flag: string): Date {
   const d = new Date(value);

@@ -7,7 +7,8 @@ import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { ctgovClientFromConfig } from './ctgovClient.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
-import { printRunSummary, progressPrinter } from './output.js';
+import { printRunSummary } from './output.js';
+import { cumulative, progressBar } from './progress.js';
 import { reportStoppedRun } from './stoppedRun.js';
 
 export interface SyncOptions {
@@ -34,27 +35,31 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const client = ctgovClientFromConfig(app.config, app.log, { signal: abort.signal });
-  const progress = progressPrinter(io.stderr);
+  const progress = progressBar(io.stderr);
+  let total = plan.ids.length;
+  progress.start(total);
   let runId: number | undefined;
   try {
     const summary = await syncPlan(app, client, plan, {
       source: useWatchlist ? 'config' : 'cli',
       trigger: 'cli',
       signal: abort.signal,
-      onProgress: progress,
+      onProgress: cumulative(progress),
+      onQueryTotal: (n) => progress.setTotal((total += n)),
       onRunStarted: (id) => (runId = id),
       ...(maxQueryStudies ? { maxQueryStudies } : {}),
     }).catch(async (err: unknown) => {
-      progress.end();
+      progress.stop();
       const code = runId === undefined ? undefined : await reportStoppedRun(app.db.pool, io, 'sync', runId, err);
       if (code === undefined) throw err;
       return code;
     });
     if (typeof summary === 'number') return summary;
-    progress.end();
+    progress.stop();
     printRunSummary(io.stdout, 'sync', summary);
     return summary.counts.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client.close({ abort: true });

@@ -35,12 +35,13 @@ export async function* querySource(
   params: SearchParams,
   batchSize: number,
   signal?: AbortSignal,
-  limit?: { expr: string; maxStudies: number },
+  limit?: { expr: string; maxStudies: number; onTotal?: (totalCount: number) => void },
 ): AsyncGenerator<SourceBatch> {
   const search = limit ? { ...params, countTotal: true } : params;
   for await (const page of client.searchStudies(search, signal ? { signal } : {})) {
-    if (limit && page.totalCount !== undefined && page.totalCount > limit.maxStudies) {
-      throw new QueryTooBroadError(limit.expr, page.totalCount, limit.maxStudies);
+    if (limit && page.totalCount !== undefined) {
+      if (page.totalCount > limit.maxStudies) throw new QueryTooBroadError(limit.expr, page.totalCount, limit.maxStudies);
+      limit.onTotal?.(page.totalCount);
     }
     // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
     while (page.studies.length > 0) {

@@ -21,6 +21,8 @@ export interface SyncPlanOptions {
   onProgress?: (p: Progress) => void;
   /** Overrides sync.maxQueryStudies for this run (`sync --max`). */
   maxQueryStudies?: number;
+  /** Called with each query's totalCount (from its first page), e.g. for a progress bar. */
+  onQueryTotal?: (totalCount: number) => void;
   /** Called with the run's id once it is recorded. */
   onRunStarted?: (runId: number) => void;
 }
@@ -31,7 +33,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
   const maxStudies = options.maxQueryStudies ?? app.config.sync.maxQueryStudies;
   async function* batches(): AsyncGenerator<SourceBatch> {
     if (plan.ids.length > 0) yield* idSource(client, plan.ids, signal);
-    for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies });
+    for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
   }
   return runBatches(
     { pool: app.db.pool, log: app.log, mirror: syncMirror(app.config) },
