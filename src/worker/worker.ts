@@ -1,4 +1,5 @@
 import type { AppContext } from '../app.js';
+import { ConfigError } from '../errors.js';
 import { answerResync } from './answerResync.js';
 import { clientFactory } from './clientFactory.js';
 import { createCtgovState } from './ctgovState.js';
@@ -49,7 +50,7 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
 
   let scheduler: Scheduler | undefined;
   let wakeups: QueueWakeups | undefined;
-  const http = await startHttpServer(
+  const http = await listenOrExplain(config.http.host, config.http.port, () => startHttpServer(
     config.http.host,
     config.http.port,
     {
@@ -65,7 +66,7 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
       resync: (body) => answerResync(db.pool, body, () => queue.wake()),
     },
     log,
-  );
+  ));
 
   for (const job of jobs) if (job.schedule(config) === null) void runner.trigger(job, 'startup');
   const byName = new Map(jobs.map((j) => [j.name, j]));
@@ -100,4 +101,17 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
     httpPort: http.port,
     stop: () => (stopping ??= stop()),
   };
+}
+
+/** A port in use or not allowed: one line naming the setting, not `unexpected error: listen EADDRINUSE`. */
+async function listenOrExplain<T>(host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError('HTTP_PORT', `port ${port} on ${host} is in use by another process (choose another HTTP_PORT, or 0 for any free port)`);
+    if (code === 'EACCES') throw new ConfigError('HTTP_PORT', `not allowed to listen on port ${port} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HTTP_HOST', `cannot listen on ${host}: not an address of this machine`);
+    throw err;
+  }
 }

@@ -94,6 +94,7 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
       ['--query without a value', ['sync', '--query', 'cond='], {}, /^ctgov-sync: --query: query "cond=": cond has no value$/],
       ['--query', ['sync', '--query', '=Parkinson'], {}, /^ctgov-sync: --query: query "=Parkinson": expected key=value pairs/],
       ['MIRROR_DIR is a file', ['sync', 'NCT00000410'], { MIRROR_DIR: file }, /^ctgov-sync: cannot write mirror pages to .*not-a-dir \((EEXIST|ENOTDIR)\)/],
+      ['DATA_DIR is a file', ['sync', 'NCT00000410'], { DATABASE_URL: '', DATA_DIR: file }, /^ctgov-sync: configuration error: DATA_DIR: cannot use .*not-a-dir for the embedded database \((EEXIST|ENOTDIR)\)/],
       [
         'MIRROR_DIR under a file',
         ['import', join(CTGOV_FIXTURE_DIR, 'NCT00000410.json')],

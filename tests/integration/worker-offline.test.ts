@@ -54,6 +54,22 @@ describe('worker without CT.gov', () => {
     expect(await exitWithin(worker, 15_000)).toEqual({ code: 0, signal: null });
   });
 
+  it('a port in use: one line naming HTTP_PORT, exit 2', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => holder.close(resolve)));
+    const env = await workerEnv('http://127.0.0.1:9/api/v2', { watchlist: { ids: [], queries: [] } });
+    cleanups.push(() => env.done());
+    env.env.HTTP_PORT = String((holder.address() as AddressInfo).port);
+    const worker = start(env);
+    expect(await exitWithin(worker, 60_000)).toEqual({ code: 2, signal: null });
+    const lines = worker.stderr().trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(
+      `ctgov-sync: configuration error: HTTP_PORT: port ${env.env.HTTP_PORT} on 127.0.0.1 is in use by another process (choose another HTTP_PORT, or 0 for any free port)`,
+    );
+    expect(worker.stderr()).not.toContain('unexpected error');
+  });
+
   it('refuses to start with an unusable MIRROR_DIR, in one line, like the CLI', async () => {
     const env = await workerEnv('http://127.0.0.1:9/api/v2', {});
     cleanups.push(() => env.done());
