@@ -25,6 +25,8 @@ export interface ExportOptions {
   chunkSize?: number;
   /** Pages being written at once (each write waits on the disk: read, fsync, rename). */
   writers?: number;
+  /** Called after each chunk with the number of studies it held (a progress bar). */
+  onChunk?: (studies: number) => void;
 }
 
 const CHUNK = 500;
@@ -47,7 +49,7 @@ export async function exportPages(
   async function* chunks(): AsyncGenerator<readonly NctId[]> {
     for (let i = 0; i < ids.length; i += size) yield ids.slice(i, i + size);
   }
-  return exportChunks(pool, target, now, chunks(), options);
+  return exportChunks(pool, target, now, chunks(), options, (chunk) => options.onChunk?.(chunk.length));
 }
 
 /** Every stored study, in NCT ID order, a chunk at a time (memory stays bounded), then the index. */
@@ -65,9 +67,10 @@ export async function exportAll(pool: pg.Pool, target: MirrorTarget, now: Date, 
       yield rows.map((r) => r.nct_id);
     }
   }
-  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) =>
-    log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress'),
-  );
+  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) => {
+    log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress');
+    options.onChunk?.(ids.length);
+  });
   await exportIndex(pool, target, now);
   return total;
 }
