@@ -8,10 +8,6 @@ import { parseInstant } from './output.js';
 import { plural } from './plural.js';
 import { progressBar } from './progress.js';
 
-async function studyCount(app: AppContext): Promise<number> {
-  return (await app.db.pool.query<{ n: number }>('select count(*)::int as n from ctgov.studies')).rows[0]!.n;
-}
-
 export interface ExportOptions {
   all?: boolean;
   now?: string;
@@ -40,4 +36,9 @@ export async function runExport(app: AppContext, io: CliIo, ids: string[], optio
       ` in ${target.dir}\n`,
   );
   return EXIT_OK;
+}
+
+/** How many pages `export --all` writes at most: the progress bar's total. */
+async function studyCount(app: AppContext): Promise<number> {
+  return (await app.db.pool.query<{ n: number }>('select count(*)::int as n from ctgov.studies')).rows[0]!.n;
 }
