@@ -104,7 +104,8 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
       ['--out under a file', ['export', '--all', '--out', join(file, 'out')], {}, /^ctgov-sync: cannot write mirror pages to .*not-a-dir\/out \(ENOTDIR\)/],
     ];
     for (const [what, args, env, expected] of cases) expectRejected(await run(args, env), expected, what);
-  });
+    // A dozen processes one after the other, each opening the embedded database: more than the default minute on a busy machine.
+  }, 240_000);
 
   it('a DATA_DIR in use by another live process: refused without touching it', async () => {
     const dir = join(e.cwd, 'held');
