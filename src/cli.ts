@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { packageRoot } from './paths.js';
 import { createApp, type AppContext } from './app.js';
 import { runExport } from './commands/export.js';
 import { runHistory } from './commands/history.js';
@@ -45,6 +48,18 @@ function describeError(err: unknown): string {
   return `unexpected error: ${e.message}`;
 }
 
+/**
+ * On a terminal a command shows its own summary; its log lines below `warn` would only repeat it
+ * (and list every migration), so they are hidden unless LOG_LEVEL asks for them.
+ */
+function commandEnv(io: CliIo): CliIo['env'] {
+  return io.stderr.isTTY && !io.env.LOG_LEVEL ? { ...io.env, LOG_LEVEL: 'warn' } : io.env;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -62,12 +77,13 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError('(run with --help for usage)')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .allowExcessArguments(false);
 
   const action =
     (run: Action, options: { migrate?: boolean } = {}) =>
     async () => {
-      const app = await createApp({ env: io.env });
+      const app = await createApp({ env: commandEnv(io) });
       try {
         if (options.migrate !== false) await migrate(app.db.pool, app.log);
         setCode(await run(app, io));
@@ -87,7 +103,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .argument('[nct...]', 'NCT IDs to sync')
     .option('--file <file>', 'read NCT IDs from a file (whitespace or comma separated, # comments)')
     .option('--query <expr>', 'sync the studies a /studies query returns, e.g. "cond=Parkinson Disease" (repeatable)', collect, [])
-    .action((ids: string[], opts: { file?: string; query?: string[] }) => action((app) => runSync(app, io, ids, opts))());
+    .option('--max <n>', 'for this run, the most studies a query may match (default: sync.maxQueryStudies)')
+    .action((ids: string[], opts: { file?: string; query?: string[]; max?: string }) => action((app) => runSync(app, io, ids, opts))());
 
   program
     .command('import')

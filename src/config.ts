@@ -60,6 +60,7 @@ const configSchema = z.strictObject({
     refreshBatchSize: positiveInt,
     shutdownTimeoutMs: positiveInt,
     queuePollMs: positiveInt,
+    maxQueryStudies: positiveInt,
   }),
   mirror: z.strictObject({
     enabled: z.boolean(),
@@ -70,6 +71,7 @@ const configSchema = z.strictObject({
     footerNote: z.string(),
     recentChangeDays: positiveInt,
     mirroredPaths: z.array(z.string().min(1)),
+    maxChangeLinesPerPath: positiveInt,
   }),
   http: z.strictObject({
     host: z.string().min(1),
@@ -77,7 +79,7 @@ const configSchema = z.strictObject({
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    pretty: z.boolean().nullable(),
+    pretty: z.boolean({ error: 'expected 1, true, 0 or false' }).nullable(),
   }),
 });
 
@@ -92,7 +94,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   CTGOV_BASE_URL: { path: ['ctgov', 'baseUrl'], parse: (v) => v },
   MIRROR_DIR: { path: ['mirror', 'dir'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
-  LOG_PRETTY: { path: ['log', 'pretty'], parse: (v) => v === '1' || v === 'true' },
+  LOG_PRETTY: { path: ['log', 'pretty'], parse: parseFlag },
   HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   HTTP_HOST: { path: ['http', 'host'], parse: (v) => v },
   WATCHLIST: { path: ['watchlist', 'ids'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
@@ -123,6 +125,14 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(named, describeIssue(issue));
   }
   return result.data;
+}
+
+/** `1`/`true` or `0`/`false` (any case); anything else is left as text for validation to reject. */
+function parseFlag(v: string): unknown {
+  const lower = v.trim().toLowerCase();
+  if (lower === '1' || lower === 'true') return true;
+  if (lower === '0' || lower === 'false') return false;
+  return v;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -101,6 +101,28 @@ export class InvalidNctIdError extends AppError {
   }
 }
 
+/** The user stopped a command (Ctrl-C, SIGTERM): not a failure of the program. */
+export class InterruptedError extends AppError {
+  constructor(signal: string) {
+    super('USAGE', `interrupted by ${signal}`);
+  }
+}
+
+/** A query whose first page says it matches more studies than a run may take. Nothing is stored. */
+export class QueryTooBroadError extends AppError {
+  constructor(
+    readonly expr: string,
+    readonly totalCount: number,
+    readonly limit: number,
+  ) {
+    super(
+      'USAGE',
+      `query ${JSON.stringify(expr)} matches ${totalCount.toLocaleString('en-US')} studies, more than the limit of ` +
+        `${limit.toLocaleString('en-US')} (sync.maxQueryStudies): narrow the query, or raise the limit for one run with --max ${totalCount}`,
+    );
+  }
+}
+
 /** A user-supplied file or value that cannot be used (missing file, unreadable JSON, …). */
 export class InputError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {

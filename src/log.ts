@@ -16,13 +16,13 @@ const REDACT = [
 ];
 
 /**
- * One root logger per process. JSON by default; human-readable when stdout is a TTY or
- * LOG_PRETTY=1. Logs go to stderr (or `destination`) so command output on stdout stays
+ * One root logger per process. JSON by default; human-readable when stderr (where the logs go)
+ * is a TTY or LOG_PRETTY=1. Logs go to stderr (or `destination`) so command output on stdout stays
  * machine-readable.
  */
 export function createLogger(
   config: Config['log'],
-  isTty = Boolean(process.stdout.isTTY),
+  isTty = Boolean(process.stderr.isTTY),
   destination: pino.DestinationStream = pino.destination({ dest: 2, sync: true }),
 ): Logger {
   const pretty = config.pretty ?? isTty;

@@ -1,6 +1,6 @@
 import type { AppContext } from '../app.js';
 import { parseNctId } from '../ctgov/nctId.js';
-import { EXIT_OK, type CliIo } from './io.js';
+import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { parseInstant } from './output.js';
 
 export interface HistoryOptions {
@@ -37,6 +37,13 @@ export async function runHistory(app: AppContext, io: CliIo, id: string, options
       order by detected_at, id`,
     [nctId, pathPattern, since],
   );
+  if (rows.length === 0) {
+    const known = await app.db.pool.query('select 1 from ctgov.studies where nct_id = $1', [nctId]);
+    if (!known.rowCount) {
+      io.stderr.write(`ctgov-sync: ${nctId} is not in the database (sync or import it first)\n`);
+      return EXIT_SOME_FAILED;
+    }
+  }
   if (options.json) {
     io.stdout.write(
       `${JSON.stringify(
@@ -56,8 +63,7 @@ export async function runHistory(app: AppContext, io: CliIo, id: string, options
     return EXIT_OK;
   }
   if (rows.length === 0) {
-    const known = await app.db.pool.query('select 1 from ctgov.studies where nct_id = $1', [nctId]);
-    io.stdout.write(known.rowCount ? `${nctId}: no changes match\n` : `${nctId} is not in the database\n`);
+    io.stdout.write(`${nctId}: no changes match\n`);
     return EXIT_OK;
   }
   for (const r of rows) {

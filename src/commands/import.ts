@@ -3,7 +3,12 @@ import { runBatches } from '../pipeline/runBatches.js';
 import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { assertMirrorWritable, mirrorToKeepInSync } from '../pipeline/mirrorTarget.js';
-import { parseInstant, printRunSummary, progressPrinter } from './output.js';
+import { UsageError } from '../errors.js';
+import { parseInstant, printRunSummary } from './output.js';
+import { cumulative, progressBar } from './progress.js';
+
+/** Clocks differ a little between machines; a minute ahead is not "the future". */
+const FUTURE_SLACK_MS = 60_000;
 
 export interface ImportOptions {
   observedAt?: string;
@@ -12,17 +17,24 @@ export interface ImportOptions {
 /** `import <path…>`: study JSON from files through the same pipeline, observed at the given time. */
 export async function runImport(app: AppContext, io: CliIo, paths: string[], options: ImportOptions): Promise<number> {
   const observedAt = options.observedAt ? parseInstant(options.observedAt, '--observed-at') : app.clock();
+  // A future instant would put changes ahead of every later sync (and of "now" in every view).
+  if (observedAt.getTime() > app.clock().getTime() + FUTURE_SLACK_MS) {
+    throw new UsageError(`--observed-at: ${options.observedAt} is in the future`);
+  }
   const files = await listStudyFiles(paths); // a missing path stops here, before a run is recorded
   const mirror = mirrorToKeepInSync(app.config);
   await assertMirrorWritable(mirror);
-  const progress = progressPrinter(io.stderr);
+  // Files are the estimate: most hold one study (an array or a zip grows the total as it goes).
+  const progress = progressBar(io.stderr);
+  progress.start(files.length);
   const summary = await runBatches(
     { pool: app.db.pool, log: app.log, mirror },
     { job: 'import', trigger: 'import', observedAt, params: { paths }, track: { source: 'import', reason: paths.join(', ') } },
     readStudyFiles(files, app.config.sync.storeBatchSize),
-    progress,
-  );
-  progress.end();
+    cumulative(progress),
+  ).finally(() => progress.stop());
   printRunSummary(io.stdout, 'import', summary);
+  const c = summary.counts;
+  if (c.fetched + c.failed === 0) io.stderr.write(`ctgov-sync: warning: no study found in ${paths.join(', ')}\n`);
   return summary.counts.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
 }

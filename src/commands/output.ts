@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { RunSummary } from '../pipeline/runBatches.js';
+import { plural } from './plural.js';
 
 export interface Out {
   write(s: string): unknown;
@@ -10,28 +11,12 @@ export interface Out {
 export function printRunSummary(out: Out, label: string, s: RunSummary): void {
   const c = s.counts;
   out.write(
-    `${label} run ${s.runId} ${s.status}: ${c.fetched} studies stored — ${c.inserted} new, ${c.changed} changed, ` +
+    `${label} run ${s.runId} ${s.status}: ${plural(c.fetched, 'study', 'studies')} stored — ${c.inserted} new, ${c.changed} changed, ` +
       `${c.unchanged} unchanged, ${c.removed} removed, ${c.failed} failed; ` +
-      `${s.exported.written} mirror page(s) written\n`,
+      `${plural(s.exported.written, 'mirror page', 'mirror pages')} written\n`,
   );
   for (const f of s.failures) out.write(`  failed ${f.nctId ?? '(unknown study)'} at ${f.stage}: ${f.error}\n`);
   if (c.failed > s.failures.length) out.write(`  … and ${c.failed - s.failures.length} more (see ctgov.sync_failures where run_id = ${s.runId})\n`);
-}
-
-/** A progress line on a terminal (stderr), nothing otherwise. */
-export function progressPrinter(err: Out): ((p: { done: number; failed: number }) => void) & { end(): void } {
-  const tty = Boolean(err.isTTY);
-  let shown = false;
-  const fn = (p: { done: number; failed: number }) => {
-    if (!tty) return;
-    shown = true;
-    err.write(`\r  ${p.done} studies stored${p.failed ? `, ${p.failed} failed` : ''}…`);
-  };
-  return Object.assign(fn, {
-    end() {
-      if (shown) err.write('\n');
-    },
-  });
 }
 
 /** Parses an ISO 8601 instant given on the command line. */

@@ -6,6 +6,7 @@ import { DbLockedError, UsageError } from '../errors.js';
 import { enqueueResync, type ResyncTarget } from '../worker/enqueueResync.js';
 import { readWorkerInfo } from '../worker/workerInfo.js';
 import { EXIT_OK, type CliIo } from './io.js';
+import { plural } from './plural.js';
 
 export interface ResyncRequest {
   target: ResyncTarget;
@@ -57,5 +58,5 @@ export async function resyncViaWorker(config: Config, io: CliIo, request: Resync
 function describe(request: ResyncRequest, queued: number): string {
   if (queued === 0) return 'resync: no tracked studies; nothing queued\n';
   const what = request.target === 'all' ? 'every tracked study' : request.target.join(', ');
-  return `queued ${queued} resync request(s) for ${what}\n`;
+  return `queued ${plural(queued, 'resync request', 'resync requests')} for ${what}\n`;
 }

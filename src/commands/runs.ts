@@ -1,6 +1,7 @@
 import type { AppContext } from '../app.js';
 import { UsageError } from '../errors.js';
-import { selectRecentRuns } from '../sql/runs.js';
+import { describeFailedStudies, NAMED_FAILURES } from '../pipeline/failedStudies.js';
+import { selectFirstFailures, selectRecentRuns } from '../sql/runs.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
 /** `runs [--limit N]`: recent sync runs with their counts, newest first. */
@@ -8,6 +9,8 @@ export async function runRuns(app: AppContext, io: CliIo, options: { limit?: str
   const limit = options.limit === undefined ? 20 : Number(options.limit);
   if (!Number.isInteger(limit) || limit <= 0 || limit > 10_000) throw new UsageError('--limit: expected a whole number from 1 to 10000');
   const rows = await selectRecentRuns(app.db.pool, limit);
+  const failedRuns = rows.filter((r) => Number(r.failed) > 0).map((r) => Number(r.id));
+  const failedIds = await selectFirstFailures(app.db.pool, failedRuns, NAMED_FAILURES);
   const header = ['id', 'job', 'trigger', 'status', 'started_at', 'secs', 'fetched', 'new', 'changed', 'unchanged', 'removed', 'failed', 'http'];
   const table = rows.map((r) => [
     String(r.id),
@@ -31,6 +34,9 @@ export async function runRuns(app: AppContext, io: CliIo, options: { limit?: str
     io.stdout.write(`${line(row)}\n`);
     const error = rows[i]!.error;
     if (error) io.stdout.write(`    error: ${String(error)}\n`);
+    const failed = Number(rows[i]!.failed);
+    if (failed > 0) io.stdout.write(`    failed: ${describeFailedStudies(failedIds.get(Number(rows[i]!.id)) ?? [], failed)}\n`);
   }
   return EXIT_OK;
 }
+

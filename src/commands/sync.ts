@@ -1,18 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import type { AppContext } from '../app.js';
 import { parseNctIds } from '../ctgov/nctId.js';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 import { parseQueryExpression } from '../pipeline/apiSources.js';
 import { assertMirrorWritable, mirrorToKeepInSync } from '../pipeline/mirrorTarget.js';
 import { syncPlan } from '../pipeline/syncPlan.js';
 import { watchlistPlan } from '../sync/watchlistPlan.js';
 import { ctgovClientFromConfig } from '../ctgovClient.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
-import { printRunSummary, progressPrinter } from './output.js';
+import { printRunSummary } from './output.js';
+import { cumulative, progressBar } from './progress.js';
+import { reportStoppedRun } from './stoppedRun.js';
 
 export interface SyncOptions {
   file?: string;
   query?: string[];
+  max?: string;
 }
 
 /**
@@ -24,24 +27,38 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   const queries = (options.query ?? []).map((q) => ({ expr: q, params: parseQueryOrThrow(q) }));
   const useWatchlist = ids.length === 0 && queries.length === 0 && !options.file;
   const plan = useWatchlist ? watchlistPlan(app.config) : { ids, queries };
+  const maxQueryStudies = options.max === undefined ? undefined : parseMax(options.max);
   await assertMirrorWritable(mirrorToKeepInSync(app.config));
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
+  const onSignal = (signal: NodeJS.Signals) => abort.abort(new InterruptedError(signal));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const client = ctgovClientFromConfig(app.config, app.log, { signal: abort.signal });
-  const progress = progressPrinter(io.stderr);
+  const progress = progressBar(io.stderr);
+  let total = plan.ids.length;
+  progress.start(total);
+  let runId: number | undefined;
   try {
     const summary = await syncPlan(app, client, plan, {
       source: useWatchlist ? 'config' : 'cli',
       trigger: 'cli',
       signal: abort.signal,
-      onProgress: progress,
+      onProgress: cumulative(progress),
+      onQueryTotal: (n) => progress.setTotal((total += n)),
+      onRunStarted: (id) => (runId = id),
+      ...(maxQueryStudies ? { maxQueryStudies } : {}),
+    }).catch(async (err: unknown) => {
+      progress.stop();
+      const code = runId === undefined ? undefined : await reportStoppedRun(app.db.pool, io, 'sync', runId, err);
+      if (code === undefined) throw err;
+      return code;
     });
-    progress.end();
+    if (typeof summary === 'number') return summary;
+    progress.stop();
     printRunSummary(io.stdout, 'sync', summary);
     return summary.counts.failed > 0 ? EXIT_SOME_FAILED : EXIT_OK;
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client.close({ abort: true });
@@ -60,6 +77,12 @@ async function readIdFile(path: string): Promise<string[]> {
     .map((line) => line.replace(/#.*/, ''))
     .flatMap((line) => line.split(/[\s,]+/))
     .filter(Boolean);
+}
+
+function parseMax(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--max: expected a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function parseQueryOrThrow(expr: string) {

@@ -4,7 +4,9 @@ import { mirror } from '../../jobs/mirror.js';
 import { refresh } from '../../jobs/refresh.js';
 import { sync } from '../../jobs/sync.js';
 import { createApp, type AppContext } from '../app.js';
+import { loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { assertMirrorWritable, mirrorToKeepInSync } from '../pipeline/mirrorTarget.js';
 import type { Job } from '../worker/job.js';
 import { startWorker } from '../worker/worker.js';
 import { EXIT_OK, type CliIo } from './io.js';
@@ -20,6 +22,8 @@ const LINGER_MS = 10_000;
 
 /** `worker` as the command line runs it: its own application, migrated. */
 export async function runWorkerCommand(io: CliIo): Promise<number> {
+  // Like the CLI: an unusable MIRROR_DIR stops the worker before it opens the database.
+  await assertMirrorWritable(mirrorToKeepInSync(loadConfig(io.env)));
   const app = await createApp({ env: io.env });
   try {
     await migrate(app.db.pool, app.log);

@@ -4,18 +4,19 @@ declare const nctIdBrand: unique symbol;
 /** A validated, canonical NCT ID: `NCT` followed by exactly 8 digits. */
 export type NctId = string & { readonly [nctIdBrand]: true };
 
-const LOOSE = /^nct0*([1-9]\d{0,7})$/i;
+const ANY_CASE = /^nct(\d{8})$/i;
 const ZERO = /^nct0{8}$/i;
 
 /**
- * Parses user or API input into a canonical NctId. Accepts any case and dropped leading zeros
- * (CT.gov itself does: `nct4437511` is `NCT04437511`), rejects everything else.
+ * Parses user or API input into a canonical NctId: `NCT` (any case) and exactly 8 digits. CT.gov
+ * itself accepts dropped leading zeros, but a short ID is more often a typo (a digit left out)
+ * than a shorthand, and padding it would quietly fetch a different study.
  */
 export function parseNctId(input: string): NctId {
   const trimmed = input.trim();
-  const m = LOOSE.exec(trimmed);
+  const m = ANY_CASE.exec(trimmed);
   if (!m || ZERO.test(trimmed)) throw new InvalidNctIdError(input);
-  return `NCT${m[1]!.padStart(8, '0')}` as NctId;
+  return `NCT${m[1]!}` as NctId;
 }
 
 export function isNctId(input: string): input is NctId {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { DbConnectionError } from '../errors.js';
+import { ConfigError, DbConnectionError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { sqlStateKind } from './sqlState.js';
@@ -26,7 +26,9 @@ export interface Database {
  */
 export async function openDatabase(config: Config['database'], log: Logger): Promise<Database> {
   if (config.url) return openServer(config.url, config, log);
-  const embedded = await startEmbeddedPostgres(config.dataDir === 'memory://' ? 'memory://' : resolve(config.dataDir), log);
+  const embedded = await startEmbeddedPostgres(config.dataDir === 'memory://' ? 'memory://' : resolve(config.dataDir), log).catch((err: unknown) => {
+    throw unusableDataDir(config.dataDir, err);
+  });
   const clientConfig: pg.ClientConfig = { ...embedded.clientConfig };
   try {
     // One connection: pglite-socket's multiplexer can hand one connection another's results when
@@ -106,4 +108,11 @@ async function connectPool(poolConfig: pg.PoolConfig, describe: string, log: Log
     });
   }
   return pool;
+}
+
+/** A DATA_DIR that cannot be created or written (a file, a read-only disk): one line naming the setting. */
+function unusableDataDir(dir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (!code || !['EEXIST', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC'].includes(code)) return err;
+  return new ConfigError('DATA_DIR', `cannot use ${dir} for the embedded database (${code}): ${(err as Error).message}`);
 }

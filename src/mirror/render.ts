@@ -1,5 +1,6 @@
 import { compareCodeUnits } from '../studies/canonical.js';
 import { LOCATION_PREFIX, FIELD_PATH, type ChangeKind, type Json, type Study } from '../studies/model.js';
+import { pathFamily, summarizeChangeLines } from './changeLines.js';
 import { yamlDate, yamlQuoted, yamlScalar } from './yaml.js';
 import { isPlainObject } from '../isPlainObject.js';
 import { DAY_MS } from '../days.js';
@@ -14,6 +15,8 @@ export interface MirrorSettings {
   recentChangeDays: number;
   /** Display order of recent changes; an entry `prefix.*` stands for every path under `prefix.`. */
   mirroredPaths: string[];
+  /** More lines than this of one path family and kind on one day become one summary line. */
+  maxChangeLinesPerPath: number;
 }
 
 export interface MirrorChange {
@@ -28,6 +31,8 @@ export interface MirrorPageInput {
   lastSeenAt: Date;
   now: Date;
   settings: MirrorSettings;
+  /** When CT.gov stopped returning the study (as of `now`); the page then says so at the top. */
+  removedAt?: Date;
 }
 
 type Obj = { [key: string]: Json };
@@ -42,6 +47,7 @@ export function renderMirrorPage(input: MirrorPageInput): string {
   const sites = locations(f);
   const blocks = [
     `# ${oneLine(titleOf(study))}`,
+    input.removedAt && removedBanner(input.removedAt, str(f[FIELD_PATH.overallStatus])),
     officialTitle && `**Official Title:** ${oneLine(officialTitle)}`,
     `**NCT ID:** [${study.nctId}](${ctgovUrl})`,
     section('Key Facts', keyFacts(f)),
@@ -53,7 +59,7 @@ export function renderMirrorPage(input: MirrorPageInput): string {
     section('Primary Outcomes', objs(f[FIELD_PATH.primaryOutcomes]).map(outcomeItem)),
     section('Secondary Outcomes', objs(f[FIELD_PATH.secondaryOutcomes]).map(outcomeItem)),
     locationsSection(sites),
-    changesSection(recentChanges(input.changes, input.now, settings), settings.recentChangeDays),
+    changesSection(recentChanges(input.changes, input.now, settings), settings),
     '---',
     [`*Canonical: ${canonicalUrl}*`, `*Source data (authoritative): ${ctgovUrl}*`, settings.footerNote && `*${settings.footerNote}*`]
       .filter(Boolean)
@@ -63,7 +69,12 @@ export function renderMirrorPage(input: MirrorPageInput): string {
   return `${frontMatter(input, canonicalUrl, ctgovUrl, sites)}${body}\n`;
 }
 
-function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string, sites: Obj[]): string {
+function removedBanner(removedAt: Date, lastStatus: string | undefined): string {
+  const status = lastStatus ? ` Last known status: ${lastStatus}.` : '';
+  return `> **Removed from ClinicalTrials.gov on ${utcDate(removedAt)}.** CT.gov no longer returns this study; this page shows its last known record.${status}`;
+}
+
+function frontMatter({ study, lastSeenAt, settings, removedAt }: MirrorPageInput, canonicalUrl: string, ctgovUrl: string, sites: Obj[]): string {
   const f = study.fields;
   const lastUpdate = str(f[FIELD_PATH.lastUpdatePostDate]);
   // Keys without a value are left out rather than written empty; the URLs and the instant are
@@ -81,6 +92,7 @@ function frontMatter({ study, lastSeenAt, settings }: MirrorPageInput, canonical
     ['clinicaltrials_gov', yamlQuoted(ctgovUrl)],
     ['ct_last_update_post_date', opt(lastUpdate, yamlDate)],
     ['last_seen_at', yamlQuoted(lastSeenAt.toISOString())],
+    ['removed_at', removedAt && yamlQuoted(removedAt.toISOString())],
     ['source', yamlScalar(settings.sourceLabel)],
   ];
   const lines = entries.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`);
@@ -169,9 +181,23 @@ function locations(f: Study['fields']): Obj[] {
   return sites;
 }
 
-function changesSection(changes: MirrorChange[], days: number): string | undefined {
-  const lines = distinct(changes.map((c) => `- ${codeSpan(oneLine(c.path))} — ${c.kind} _(${utcDate(c.detectedAt)})_`));
-  return section(`Recent Field Changes (last ${days} ${days === 1 ? 'day' : 'days'})`, lines);
+function changesSection(changes: MirrorChange[], settings: MirrorSettings): string | undefined {
+  const days = settings.recentChangeDays;
+  const seen = new Set<string>();
+  const lines = [];
+  for (const c of changes) {
+    const day = utcDate(c.detectedAt);
+    const text = `- ${codeSpan(oneLine(c.path))} — ${c.kind} _(${day})_`;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    lines.push({ text, day, kind: c.kind, family: pathFamily(c.path, settings.mirroredPaths) });
+  }
+  const shown = summarizeChangeLines(
+    lines,
+    settings.maxChangeLinesPerPath,
+    (family, n, kind, day) => `- ${codeSpan(oneLine(family))} — ${n.toLocaleString('en-US')} ${kind} _(${day})_`,
+  );
+  return section(`Recent Field Changes (last ${days} ${days === 1 ? 'day' : 'days'})`, shown);
 }
 
 /**

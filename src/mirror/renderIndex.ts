@@ -6,6 +6,8 @@ export interface MirrorIndexEntry {
   overallStatus: string;
   lastChangedAt: Date | null;
   ctLastUpdatePostDate?: string;
+  /** CT.gov no longer returns the study (its status is the last one known). */
+  removedAt?: Date;
 }
 
 /** `index.md` of the mirror: one table row per study, by NCT ID, linking to its page. Pure. */
@@ -16,7 +18,7 @@ export function renderMirrorIndex(entries: readonly MirrorIndexEntry[]): string 
       row([
         `[${cell(e.nctId)}](${encodeURIComponent(e.nctId)}.md)`,
         cell(e.title),
-        cell(e.overallStatus),
+        e.removedAt ? `REMOVED ${e.removedAt.toISOString().slice(0, 10)} (last known: ${cell(e.overallStatus)})` : cell(e.overallStatus),
         e.lastChangedAt ? e.lastChangedAt.toISOString().slice(0, 10) : '—',
         e.ctLastUpdatePostDate ? cell(e.ctLastUpdatePostDate) : '—',
       ]),

@@ -1,5 +1,6 @@
 import type { CtgovClient, SearchParams } from '../ctgov/client.js';
 import type { NctId } from '../ctgov/nctId.js';
+import { QueryTooBroadError } from '../errors.js';
 import { failureOf } from './failureOf.js';
 import type { SourceBatch } from './runBatches.js';
 
@@ -24,14 +25,24 @@ export async function* idSource(client: CtgovClient, ids: readonly NctId[], sign
   }
 }
 
-/** Batches of at most `batchSize` records for a /studies query, page after page. */
+/**
+ * Batches of at most `batchSize` records for a /studies query, page after page. With `limit`, the
+ * first page asks for totalCount and a query matching more studies stops before anything is
+ * stored (a mistyped query can match most of the registry).
+ */
 export async function* querySource(
   client: CtgovClient,
   params: SearchParams,
   batchSize: number,
   signal?: AbortSignal,
+  limit?: { expr: string; maxStudies: number; onTotal?: (totalCount: number) => void },
 ): AsyncGenerator<SourceBatch> {
-  for await (const page of client.searchStudies(params, signal ? { signal } : {})) {
+  const search = limit ? { ...params, countTotal: true } : params;
+  for await (const page of client.searchStudies(search, signal ? { signal } : {})) {
+    if (limit && page.totalCount !== undefined) {
+      if (page.totalCount > limit.maxStudies) throw new QueryTooBroadError(limit.expr, page.totalCount, limit.maxStudies);
+      limit.onTotal?.(page.totalCount);
+    }
     // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
     while (page.studies.length > 0) {
       yield { records: page.studies.splice(0, batchSize).map((raw) => ({ raw })), failures: [] };
@@ -45,6 +56,8 @@ export async function* querySource(
  */
 export function parseQueryExpression(expr: string): SearchParams {
   const text = expr.trim();
+  // An empty query (often an unset shell variable) would page through the whole registry.
+  if (text === '') throw new RangeError('empty query: expected words or key=value pairs (an empty query would match every study)');
   if (!text.includes('=')) return { query: { 'query.term': text } };
   const query: Record<string, string> = {};
   let filterAdvanced: string | undefined;
@@ -53,6 +66,7 @@ export function parseQueryExpression(expr: string): SearchParams {
     if (eq <= 0) throw new RangeError(`query ${JSON.stringify(expr)}: expected key=value pairs joined by &`);
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
+    if (value === '') throw new RangeError(`query ${JSON.stringify(expr)}: ${key} has no value`);
     if (key === 'filter.advanced') filterAdvanced = value;
     else query[key.startsWith('query.') ? key : `query.${key}`] = value;
   }

@@ -26,6 +26,8 @@ export interface ExportOptions {
   chunkSize?: number;
   /** Pages being written at once (each write waits on the disk: read, fsync, rename). */
   writers?: number;
+  /** Called after each chunk with the number of studies it held (a progress bar). */
+  onChunk?: (studies: number) => void;
 }
 
 const CHUNK = 500;
@@ -47,7 +49,7 @@ export async function exportPages(
   async function* chunks(): AsyncGenerator<readonly NctId[]> {
     for (let i = 0; i < ids.length; i += size) yield ids.slice(i, i + size);
   }
-  return exportChunks(pool, target, now, chunks(), options);
+  return exportChunks(pool, target, now, chunks(), options, (chunk) => options.onChunk?.(chunk.length));
 }
 
 /** Every stored study, in NCT ID order, a chunk at a time (memory stays bounded), then the index. */
@@ -65,9 +67,10 @@ export async function exportAll(pool: pg.Pool, target: MirrorTarget, now: Date, 
       yield rows.map((r) => r.nct_id);
     }
   }
-  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) =>
-    log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress'),
-  );
+  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) => {
+    log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress');
+    options.onChunk?.(ids.length);
+  });
   await exportIndex(pool, target, now);
   return total;
 }
@@ -80,10 +83,12 @@ export async function exportIndex(pool: pg.Pool, target: MirrorTarget, now: Date
     overall_status: string | null;
     last_changed_at: Date | null;
     last_update_post_date: string | null;
+    removed_at: Date | null;
   }>(
     `select nct_id, coalesce(brief_title, official_title, nct_id) as brief_title, overall_status,
             (select max(detected_at) from ctgov.field_changes c where c.nct_id = s.nct_id and c.detected_at <= $1) as last_changed_at,
-            to_char(last_update_post_date, 'YYYY-MM-DD') as last_update_post_date
+            to_char(last_update_post_date, 'YYYY-MM-DD') as last_update_post_date,
+            case when removed_at <= $1 then removed_at end as removed_at
        from ctgov.studies s
       where first_seen_at <= $1
       order by nct_id`,
@@ -96,6 +101,7 @@ export async function exportIndex(pool: pg.Pool, target: MirrorTarget, now: Date
       overallStatus: r.overall_status ?? '',
       lastChangedAt: r.last_changed_at,
       ...(r.last_update_post_date ? { ctLastUpdatePostDate: r.last_update_post_date } : {}),
+      ...(r.removed_at ? { removedAt: r.removed_at } : {}),
     })),
   );
   return writeMirrorIndex(target.dir, text);
@@ -112,6 +118,7 @@ interface PageData {
   raw: string;
   lastSeenAt: Date;
   changes: MirrorChange[];
+  removedAt: Date | null;
 }
 
 /**
@@ -173,7 +180,14 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
         // page shows the version current at `now` (an export may render the past), and the same
         // code serves the export command and the mirror job, which have no batch in memory.
         const study = normalizeValidated(validateCtgovStudy(JSON.parse(page.raw)));
-        const text = renderMirrorPage({ study, changes: page.changes, lastSeenAt: page.lastSeenAt, now, settings: target.settings });
+        const text = renderMirrorPage({
+          study,
+          changes: page.changes,
+          lastSeenAt: page.lastSeenAt,
+          now,
+          settings: target.settings,
+          ...(page.removedAt ? { removedAt: page.removedAt } : {}),
+        });
         counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
       } catch (error) {
         failure ??= { error };
@@ -220,8 +234,9 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
   // the same tests again; these just keep the rows it would drop from being read at all).
   const { exact, prefixes } = mirroredPathPatterns(settings.mirroredPaths);
   const [studies, changes] = await Promise.all([
-    pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date }>(
+    pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date; removed_at: Date | null }>(
       `select s.nct_id, least(s.last_seen_at, $2) as last_seen_at,
+              case when s.removed_at <= $2 then s.removed_at end as removed_at,
               (case when jsonb_typeof(v.raw->'resultsSection') = 'object'
                     then jsonb_set(v.raw, '{resultsSection}', (v.raw->'resultsSection') - $3::text[])
                     else v.raw end)::text as raw
@@ -252,5 +267,5 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
     if (list) list.push(change);
     else byStudy.set(nctId, [change]);
   }
-  return studies.rows.map((r) => ({ raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [] }));
+  return studies.rows.map((r) => ({ raw: r.raw, lastSeenAt: r.last_seen_at, changes: byStudy.get(r.nct_id) ?? [], removedAt: r.removed_at }));
 }

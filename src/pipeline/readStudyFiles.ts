@@ -33,9 +33,11 @@ export async function listStudyFiles(paths: readonly string[]): Promise<StudyFil
 export async function* readStudyFiles(files: readonly StudyFile[], batchSize: number): AsyncGenerator<FileBatch> {
   let batch: FileBatch = { records: [], failures: [] };
   for (const { file, named } of files) {
-    const sources = file.toLowerCase().endsWith('.zip') ? readZipEntries(file) : readPlain(file);
+    const zip = file.toLowerCase().endsWith('.zip');
+    const sources = zip ? readZipEntries(file) : readPlain(file);
     for await (const { name, text } of sources) {
-      for (const item of recordsOf(name, text, named)) {
+      // A zip's entries are like a folder's files: its metadata.json is passed over.
+      for (const item of recordsOf(name, text, named && !zip)) {
         if ('failure' in item) batch.failures.push(item.failure);
         else batch.records.push(item);
         if (batch.records.length >= batchSize) {

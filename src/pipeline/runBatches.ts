@@ -2,8 +2,9 @@ import { isNctId, type NctId } from '../ctgov/nctId.js';
 import { withTransaction } from '../db/transaction.js';
 import { peekNctId } from '../ctgov/schema.js';
 import { loadRawHashes, type StoreContext } from '../studies/store.js';
+import { describeFailedStudies } from './failedStudies.js';
 import { recordAbsences } from './recordAbsences.js';
-import { exportIndex, type ExportCounts } from './exportMirror.js';
+import { exportIndex, exportPages, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type FailureRecord, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
 import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
 
@@ -25,6 +26,10 @@ export interface RunSpec {
   track?: StoreContext['track'];
   /** Called with the HTTP request count at the end, when the source is the API. */
   httpRequests?: () => number;
+  /** Called with the run's id once its row exists (a caller can report on a run that fails). */
+  onStarted?: (runId: number) => void;
+  /** The run's abort signal: a run stopped by it was interrupted (Ctrl-C, shutdown), not broken. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -72,6 +77,7 @@ export async function runBatches(
   onProgress?: (p: Progress) => void,
 ): Promise<RunSummary> {
   const runId = await startRun(deps.pool, spec);
+  spec.onStarted?.(runId);
   const log = deps.log.child({ runId, job: spec.job });
   const failures: FailureRecord[] = [];
   const exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
@@ -86,6 +92,12 @@ export async function runBatches(
         batch.removed?.length || batch.aliases?.length
           ? await withTransaction(deps.pool, (client) => recordAbsences(client, ctx, batch.removed ?? [], batch.aliases ?? []))
           : [];
+      // A removed study's page says so (IDs never stored have no page and are skipped).
+      if (deps.mirror && batch.removed?.length) {
+        const pages = await exportPages(deps.pool, deps.mirror, batch.removed, ctx.observedAt);
+        outcome.exported.written += pages.written;
+        outcome.exported.unchanged += pages.unchanged;
+      }
       return { ok: true, outcome, absent };
     } catch (error) {
       return { ok: false, error };
@@ -119,7 +131,8 @@ export async function runBatches(
     // Batches still committing finish (or fail) before the run is closed; their rows stay.
     await Promise.all(inFlight.map((s) => s.done));
     const message = err instanceof Error ? err.message : String(err);
-    log.error({ err }, 'sync run failed');
+    if (spec.signal?.aborted) log.info({ err }, 'sync run interrupted');
+    else log.error({ err }, 'sync run failed');
     await finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch(
       (e: unknown) => log.error({ err: e }, 'could not record the failed run'),
     );
@@ -127,7 +140,10 @@ export async function runBatches(
   }
   const final = await finishRun(deps.pool, runId, { httpRequests: spec.httpRequests?.() ?? 0 });
   const { status, ...counts } = final;
-  log.info({ ...counts, status }, 'sync run finished');
+  log.info(
+    { ...counts, status, ...(failures.length > 0 ? { failedStudies: describeFailedStudies(failures.map((f) => f.nctId), counts.failed) } : {}) },
+    'sync run finished',
+  );
   return { runId, status, counts, failures, exported };
 }
 

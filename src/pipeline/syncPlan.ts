@@ -19,14 +19,21 @@ export interface SyncPlanOptions {
   signal: AbortSignal;
   job?: string;
   onProgress?: (p: Progress) => void;
+  /** Overrides sync.maxQueryStudies for this run (`sync --max`). */
+  maxQueryStudies?: number;
+  /** Called with each query's totalCount (from its first page), e.g. for a progress bar. */
+  onQueryTotal?: (totalCount: number) => void;
+  /** Called with the run's id once it is recorded. */
+  onRunStarted?: (runId: number) => void;
 }
 
 export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, options: SyncPlanOptions): Promise<RunSummary> {
   const { source, trigger, signal, onProgress, job = 'sync' } = options;
   const batchSize = app.config.sync.storeBatchSize;
+  const maxStudies = options.maxQueryStudies ?? app.config.sync.maxQueryStudies;
   async function* batches(): AsyncGenerator<SourceBatch> {
     if (plan.ids.length > 0) yield* idSource(client, plan.ids, signal);
-    for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal);
+    for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
   }
   return runBatches(
     { pool: app.db.pool, log: app.log, mirror: mirrorToKeepInSync(app.config) },
@@ -38,6 +45,8 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
       requested: plan.ids.length,
       track: { source, reason: plan.queries.map((q) => q.expr).join('; ') || null },
       httpRequests: () => client.stats().requests,
+      ...(options.onRunStarted ? { onStarted: options.onRunStarted } : {}),
+      signal,
     },
     batches(),
     onProgress,

@@ -153,3 +153,36 @@ export async function selectRecentRuns(pool: pg.Pool, limit: number): Promise<Ru
   );
   return rows;
 }
+
+/** The first `limit` failed studies of each run, in the order they were recorded. */
+export async function selectFirstFailures(pool: pg.Pool, runIds: number[], limit: number): Promise<Map<number, Array<string | null>>> {
+  if (runIds.length === 0) return new Map();
+  const { rows } = await pool.query<{ run_id: string; ids: Array<string | null> }>(
+    `select r.id as run_id, array(select f.nct_id from ctgov.sync_failures f where f.run_id = r.id order by f.id limit $2) as ids
+       from unnest($1::bigint[]) as r(id)`,
+    [runIds, limit],
+  );
+  return new Map(rows.map((r) => [Number(r.run_id), r.ids]));
+}
+
+/** A run's counts, or undefined when there is no such run. */
+export async function selectRunCounts(pool: pg.Pool, runId: number): Promise<RunCounts | undefined> {
+  const { rows } = await pool.query<RunCounts>(
+    'select requested, fetched, inserted, changed, unchanged, removed, failed, http_requests from ctgov.sync_runs where id = $1',
+    [runId],
+  );
+  return rows[0];
+}
+
+/** The first `limit` failures of a run, in the order they were recorded. */
+export async function selectRunFailures(
+  pool: pg.Pool,
+  runId: number,
+  limit: number,
+): Promise<Array<{ nct_id: string | null; stage: string; error: string }>> {
+  const { rows } = await pool.query<{ nct_id: string | null; stage: string; error: string }>(
+    'select nct_id, stage, error from ctgov.sync_failures where run_id = $1 order by id limit $2',
+    [runId, limit],
+  );
+  return rows;
+}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { CtgovStateReport } from './ctgovState.js';
 import { withTimeout } from './withTimeout.js';
 
 export interface HealthInputs {
@@ -7,6 +8,8 @@ export interface HealthInputs {
   queueMode(): 'listening' | 'polling';
   /** Jobs with a run in progress. */
   runningJobs(): string[];
+  /** CT.gov's state: reported, but an upstream outage does not make the worker unhealthy. */
+  ctgov?(): CtgovStateReport;
 }
 
 export interface HealthReport {
@@ -18,6 +21,7 @@ export interface HealthReport {
     scheduler: 'running' | 'stopped';
     queue: 'listening' | 'polling';
     running: string[];
+    ctgov?: CtgovStateReport;
   };
 }
 
@@ -42,6 +46,7 @@ export async function checkHealth(inputs: HealthInputs): Promise<HealthReport> {
       scheduler: scheduler ? 'running' : 'stopped',
       queue: inputs.queueMode(),
       running: inputs.runningJobs(),
+      ...(inputs.ctgov ? { ctgov: inputs.ctgov() } : {}),
     },
   };
 }

@@ -2,6 +2,7 @@ import type { AppContext } from '../app.js';
 import type { Config } from '../config.js';
 import type { CtgovClient } from '../ctgov/client.js';
 import type { Logger } from '../log.js';
+import { describeFailedStudies } from '../pipeline/failedStudies.js';
 import type { RunSummary } from '../pipeline/runBatches.js';
 import type { RunCounts, RunStatus, RunTrigger } from '../sql/runs.js';
 
@@ -31,8 +32,15 @@ export interface JobResult {
   status: RunStatus;
   runId: number;
   counts?: RunCounts;
+  /** The first failed studies and how many more (for the log line). */
+  failedStudies?: string;
 }
 
 export function resultOf(summary: RunSummary): JobResult {
-  return { status: summary.status, runId: summary.runId, counts: summary.counts };
+  return {
+    status: summary.status,
+    runId: summary.runId,
+    counts: summary.counts,
+    ...(summary.failures.length > 0 ? { failedStudies: describeFailedStudies(summary.failures.map((f) => f.nctId), summary.counts.failed) } : {}),
+  };
 }

@@ -92,7 +92,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       return;
     }
     metrics.observeRun(job, result.status, result.counts);
-    log.info({ runId: result.runId, status: result.status, ...result.counts }, 'job run finished');
+    const named = result.failedStudies ? { failedStudies: result.failedStudies } : {};
+    log.info({ runId: result.runId, status: result.status, ...result.counts, ...named }, 'job run finished');
   }
 
   return {

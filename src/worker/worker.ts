@@ -1,6 +1,8 @@
 import type { AppContext } from '../app.js';
+import { ConfigError } from '../errors.js';
 import { answerResync } from './answerResync.js';
 import { clientFactory } from './clientFactory.js';
+import { createCtgovState } from './ctgovState.js';
 import { createFailedRunLog } from './failedRuns.js';
 import { checkHealth } from './health.js';
 import { startHttpServer } from './httpServer.js';
@@ -37,7 +39,8 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
   const metrics = createWorkerMetrics();
   const failures = createFailedRunLog(db.pool, log);
   const lane = createLane();
-  const newClient = clientFactory(config, log, metrics);
+  const ctgov = createCtgovState(config.ctgov.baseUrl, log, metrics.registry);
+  const newClient = clientFactory(config, log, metrics, ctgov);
   const runner = createJobRunner({ app, lane, locks: createJobLocks(db, log), metrics, failures, newClient, shutdown: shutdown.signal });
   const queue = createResyncQueue({ app, lane, metrics, failures, newClient, shutdown: shutdown.signal });
 
@@ -47,7 +50,7 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
 
   let scheduler: Scheduler | undefined;
   let wakeups: QueueWakeups | undefined;
-  const http = await startHttpServer(
+  const http = await listenOrExplain(config.http.host, config.http.port, () => startHttpServer(
     config.http.host,
     config.http.port,
     {
@@ -57,12 +60,13 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
           schedulerRunning: () => scheduler?.running ?? false,
           queueMode: () => wakeups?.mode ?? 'polling',
           runningJobs: () => jobs.map((j) => j.name).filter((n) => runner.isRunning(n)),
+          ctgov: () => ctgov.report(),
         }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
       resync: (body) => answerResync(db.pool, body, () => queue.wake()),
     },
     log,
-  );
+  ));
 
   for (const job of jobs) if (job.schedule(config) === null) void runner.trigger(job, 'startup');
   const byName = new Map(jobs.map((j) => [j.name, j]));
@@ -97,4 +101,17 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
     httpPort: http.port,
     stop: () => (stopping ??= stop()),
   };
+}
+
+/** A port in use or not allowed: one line naming the setting, not `unexpected error: listen EADDRINUSE`. */
+async function listenOrExplain<T>(host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError('HTTP_PORT', `port ${port} on ${host} is in use by another process (choose another HTTP_PORT, or 0 for any free port)`);
+    if (code === 'EACCES') throw new ConfigError('HTTP_PORT', `not allowed to listen on port ${port} (ports below 1024 need privileges)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError('HTTP_HOST', `cannot listen on ${host}: not an address of this machine`);
+    throw err;
+  }
 }

@@ -44,7 +44,7 @@ describe('ctgov-sync sync against the fake CT.gov (real processes, real HTTP)', 
   });
 
   it('syncs IDs from arguments, a file and a query; reports an unknown ID and exits 1', async () => {
-    writeFileSync(join(cwd, 'ids.txt'), '# two studies\nNCT00000410, nct162175\n');
+    writeFileSync(join(cwd, 'ids.txt'), '# two studies\nNCT00000410, nct00162175\n');
     fake.resetCounts();
     const r = await runCli(['sync', 'NCT99999999', '--file', 'ids.txt', '--query', 'cond=cluster headache'], { cwd, env });
     expect(r.code).toBe(1);
@@ -64,7 +64,7 @@ describe('ctgov-sync sync against the fake CT.gov (real processes, real HTTP)', 
     fake.setStudy(edited);
     const second = await runCli(['sync', 'NCT00855400'], { cwd, env });
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/1 studies stored — 0 new, 1 changed/);
+    expect(second.stdout).toMatch(/: 1 study stored — 0 new, 1 changed/);
     const history = await runCli(['history', 'NCT00855400', '--path', 'status.*', '--json'], { cwd, env });
     const changes = (JSON.parse(history.stdout) as Array<{ path: string; kind: string; oldValue: unknown; newValue: unknown }>).filter(
       (c) => c.kind !== 'added' || c.path === 'status.whyStopped',
@@ -75,7 +75,7 @@ describe('ctgov-sync sync against the fake CT.gov (real processes, real HTTP)', 
     ]);
     expect(readFileSync(join(cwd, 'mirror', 'NCT00855400.md'), 'utf8')).toContain('- `status.overallStatus` — changed _(');
     const third = await runCli(['sync', 'NCT00855400'], { cwd, env });
-    expect(third.stdout).toMatch(/1 studies stored — 0 new, 0 changed, 1 unchanged/);
+    expect(third.stdout).toMatch(/: 1 study stored — 0 new, 0 changed, 1 unchanged/);
   });
 
   it('exits 2 with one line on a malformed NCT ID, before contacting CT.gov', async () => {

@@ -96,10 +96,12 @@ describe('migrate', () => {
   });
 
   it('validates and canonicalises IDs in request_resync', async () => {
-    const { rows } = await t.db.pool.query("select ctgov.request_resync(array['nct855400', 'NCT00855400'], 'test') as id");
+    const { rows } = await t.db.pool.query("select ctgov.request_resync(array[' nct00855400', 'NCT00855400'], 'test') as id");
     expect(rows).toHaveLength(1);
     const queued = await t.db.pool.query('select nct_id, reason, status from ctgov.resync_requests');
     expect(queued.rows).toEqual([{ nct_id: 'NCT00855400', reason: 'test', status: 'pending' }]);
     await expect(t.db.pool.query("select ctgov.request_resync(array['NCT1; drop table x'], 'x')")).rejects.toThrow(/invalid NCT ID/);
+    // Short IDs are refused, not padded: 'NCT855400' is most likely a typo.
+    await expect(t.db.pool.query("select ctgov.request_resync(array['NCT855400'], 'x')")).rejects.toThrow(/invalid NCT ID 'NCT855400'/);
   });
 });

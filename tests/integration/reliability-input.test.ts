@@ -60,6 +60,7 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
       ['unknown command', ['frobnicate'], {}, /^error: unknown command 'frobnicate'$/],
       ['watchlist.ids', ['sync'], { CONFIG_FILE: watchlist }, /^ctgov-sync: configuration error: watchlist\.ids\.1: expected an NCT ID/],
       ['WATCHLIST', ['sync'], { WATCHLIST: 'NCT00000410,../x' }, /^ctgov-sync: configuration error: WATCHLIST: expected an NCT ID/],
+      ['short ID in WATCHLIST', ['sync'], { WATCHLIST: 'NCT00000410,NCT123' }, /^ctgov-sync: configuration error: WATCHLIST: expected an NCT ID/],
       ...crons.map((cron, i): Case => [
         `cron ${JSON.stringify(cron)}`,
         ['sync', 'NCT00000410'],
@@ -82,11 +83,18 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
     // One after the other: on the embedded database each of these holds DATA_DIR while it runs.
     const ids = writeTemp('ids.txt', '# watch\nNCT00000410\nNCT1234567890, NCT00162175\n');
     const file = writeTemp('not-a-dir', 'x');
+    const shortIds = writeTemp('short-ids.txt', 'nct00000410\nnct41\n');
     const cases: Case[] = [
       ['path-like NCT ID', ['sync', 'NCT00000410', '../../etc/x'], {}, /^ctgov-sync: invalid NCT ID "\.\.\/\.\.\/etc\/x": expected NCT followed by 8 digits$/],
       ['NCT ID in --file', ['sync', '--file', ids], {}, /^ctgov-sync: invalid NCT ID "NCT1234567890"/],
+      ['short NCT ID', ['sync', 'NCT0000041'], {}, /^ctgov-sync: invalid NCT ID "NCT0000041": expected NCT followed by 8 digits$/],
+      ['short NCT ID in --file', ['sync', '--file', shortIds], {}, /^ctgov-sync: invalid NCT ID "nct41": expected NCT followed by 8 digits$/],
+      ['empty --query', ['sync', '--query', ''], {}, /^ctgov-sync: --query: empty query: expected words or key=value pairs/],
+      ['blank --query', ['sync', '--query', 'cond=ALS', '--query', ' \t '], {}, /^ctgov-sync: --query: empty query/],
+      ['--query without a value', ['sync', '--query', 'cond='], {}, /^ctgov-sync: --query: query "cond=": cond has no value$/],
       ['--query', ['sync', '--query', '=Parkinson'], {}, /^ctgov-sync: --query: query "=Parkinson": expected key=value pairs/],
       ['MIRROR_DIR is a file', ['sync', 'NCT00000410'], { MIRROR_DIR: file }, /^ctgov-sync: cannot write mirror pages to .*not-a-dir \((EEXIST|ENOTDIR)\)/],
+      ['DATA_DIR is a file', ['sync', 'NCT00000410'], { DATABASE_URL: '', DATA_DIR: file }, /^ctgov-sync: configuration error: DATA_DIR: cannot use .*not-a-dir for the embedded database \((EEXIST|ENOTDIR)\)/],
       [
         'MIRROR_DIR under a file',
         ['import', join(CTGOV_FIXTURE_DIR, 'NCT00000410.json')],
@@ -96,7 +104,8 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
       ['--out under a file', ['export', '--all', '--out', join(file, 'out')], {}, /^ctgov-sync: cannot write mirror pages to .*not-a-dir\/out \(ENOTDIR\)/],
     ];
     for (const [what, args, env, expected] of cases) expectRejected(await run(args, env), expected, what);
-  });
+    // A dozen processes one after the other, each opening the embedded database: more than the default minute on a busy machine.
+  }, 240_000);
 
   it('a DATA_DIR in use by another live process: refused without touching it', async () => {
     const dir = join(e.cwd, 'held');
@@ -116,7 +125,7 @@ describe('bad input stops the CLI with exit 2 and one line, writing nothing', ()
 
   it('ctgov.request_resync() in SQL rejects malformed IDs and queues nothing', async () => {
     await e.withDb(async (pool) => {
-      for (const bad of ['x', 'NCT1234567890', "NCT00000410'); delete from ctgov.studies; --", '../../etc/x']) {
+      for (const bad of ['x', 'NCT1234567890', 'NCT123', 'nct0000041', "NCT00000410'); delete from ctgov.studies; --", '../../etc/x']) {
         tried++;
         await expect(pool.query("select ctgov.request_resync(array['NCT00000410', $1], 'r')", [bad])).rejects.toThrow(/invalid NCT ID/);
       }

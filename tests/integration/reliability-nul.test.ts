@@ -22,7 +22,7 @@ describe('a quarantined record whose nctId holds U+0000', () => {
     const r = await runCli(['import', dir], { cwd: e.cwd, env: e.env });
     expect(r.stderr).not.toMatch(/^ctgov-sync:/m); // quarantine warnings are logged, but no error stops the run
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/: 1 studies stored — 1 new, .* 1 failed/);
+    expect(r.stdout).toMatch(/: 1 study stored — 1 new, .* 1 failed/);
     await e.withDb(async (pool) => {
       expect((await pool.query('select nct_id from ctgov.studies')).rows).toEqual([{ nct_id: 'NCT69999971' }]);
       expect((await pool.query('select stage from ctgov.sync_failures')).rows).toEqual([{ stage: 'validate' }]);

@@ -114,7 +114,7 @@ describe('ctgov-sync worker (real process)', () => {
       const client = new pg.Client({ connectionString: env.databaseUrl });
       await client.connect();
       try {
-        const { rows } = await client.query("select ctgov.request_resync(array['nct184067'], 'test') as id");
+        const { rows } = await client.query("select ctgov.request_resync(array['nct00184067'], 'test') as id");
         seen.resyncRequestId = Number(rows[0].id);
         const done = await waitFor(async () => {
           const r = await client.query('select * from ctgov.resync_requests where id = $1', [seen.resyncRequestId]);
@@ -126,10 +126,10 @@ describe('ctgov-sync worker (real process)', () => {
       }
     } else {
       // Embedded: the worker holds the database, so the CLI hands the request to its HTTP endpoint.
-      const r = await runCli(['resync', 'nct184067', '--reason', 'test'], { env: env.env });
+      const r = await runCli(['resync', 'nct00184067', '--reason', 'test'], { env: env.env });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe(`queued 1 resync request(s) for ${RESYNCED}\n`);
+      expect(r.stdout).toBe(`queued 1 resync request for ${RESYNCED}\n`);
     }
     const processed = await worker.waitForLog((l) => l.msg === 'resync requests processed', Math.max(0, 5_000 - (Date.now() - started)));
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -204,7 +204,7 @@ describe('ctgov-sync worker (real process)', () => {
     const queued = await runCli(['resync', '--all', '--reason', 'nightly check'], { env: env.env });
     expect(queued.stderr).toBe('');
     expect(queued.code).toBe(0);
-    expect(queued.stdout).toBe(`queued ${WATCHLIST.length} resync request(s) for every tracked study\n`);
+    expect(queued.stdout).toBe(`queued ${WATCHLIST.length} resync requests for every tracked study\n`);
 
     const second = startWorkerProcess(env);
     try {

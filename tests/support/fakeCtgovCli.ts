@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeCtgov, type FaultRule } from './fakeCtgov.js';
@@ -43,6 +44,12 @@ const failEvery = int('fail-every', values['fail-every']);
 if (failEvery) faults.push({ kind: 'status', status: 503, every: failEvery });
 const delayMs = int('delay-ms', values['delay-ms']);
 if (delayMs) faults.push({ kind: 'slow', delayMs });
+
+// One line for a folder that is not there (a typo), not a readdir stack trace.
+if (!existsSync(values.dir) || !statSync(values.dir).isDirectory()) {
+  process.stderr.write(`fake-ctgov: --dir ${values.dir}: no such folder\n`);
+  process.exit(2);
+}
 
 const fake = await startFakeCtgov({
   dir: values.dir,

@@ -12,11 +12,11 @@ export type Answer = { status: 200; json: string } | { status: 400; message: str
 export type RecordTransform = (raw: Record<string, unknown>) => unknown;
 
 const IMPLEMENTED = new Set([
-  'format', 'markupFormat', 'query.cond', 'query.term', 'filter.ids', 'filter.advanced',
+  'format', 'markupFormat', 'query.cond', 'query.term', 'query.locn', 'filter.ids', 'filter.advanced',
   'filter.overallStatus', 'fields', 'countTotal', 'pageSize', 'pageToken',
 ]);
 const REAL_BUT_NOT_FAKED = new Set([
-  'query.locn', 'query.titles', 'query.intr', 'query.outc', 'query.spons', 'query.lead', 'query.id',
+  'query.titles', 'query.intr', 'query.outc', 'query.spons', 'query.lead', 'query.id',
   'query.patient', 'filter.geo', 'filter.synonyms', 'aggFilters', 'geoDecay', 'sort',
 ]);
 /** Paging parameters are the only ones a later page may change. */
@@ -87,6 +87,8 @@ function filterStudies(store: FakeStudyStore, params: URLSearchParams): StoredSt
   if (cond !== null) studies = studies.filter((s) => matchesWords(conditionText(s), cond));
   const term = params.get('query.term');
   if (term !== null) studies = studies.filter((s) => matchesWords(s.json.toLowerCase(), term));
+  const locn = params.get('query.locn');
+  if (locn !== null) studies = studies.filter((s) => matchesWords(locationText(s), locn));
   const advanced = params.get('filter.advanced');
   if (advanced !== null) {
     const ranges = parseAdvanced(advanced);
@@ -102,6 +104,13 @@ function matchesWords(haystack: string, query: string): boolean {
     .split(/\s+/)
     .filter(Boolean)
     .every((w) => haystack.includes(w));
+}
+
+/** Where a study's sites are (facility, city, state, country), as `query.locn` searches. */
+function locationText(s: StoredStudy): string {
+  const sites = dig(s.raw, 'protocolSection', 'contactsLocationsModule', 'locations');
+  if (!Array.isArray(sites)) return '';
+  return JSON.stringify(sites.map((l: Record<string, unknown>) => [l.facility, l.city, l.state, l.country])).toLowerCase();
 }
 
 function conditionText(s: StoredStudy): string {

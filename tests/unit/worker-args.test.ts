@@ -5,7 +5,7 @@ import { shiftDate, watermarkDate } from '../../src/sync/incrementalSync.js';
 
 describe('parseResyncArgs', () => {
   it('canonicalises NCT IDs, or takes --all, with the reason', () => {
-    expect(parseResyncArgs(['nct4437511', 'NCT00000001', 'NCT00000001'], { reason: 'why' })).toEqual({
+    expect(parseResyncArgs(['nct04437511', 'NCT00000001', 'NCT00000001'], { reason: 'why' })).toEqual({
       target: ['NCT04437511', 'NCT00000001'],
       reason: 'why',
     });
@@ -14,6 +14,7 @@ describe('parseResyncArgs', () => {
 
   it('rejects bad IDs, no IDs, and IDs with --all', () => {
     expect(() => parseResyncArgs(['NCT00000001', '04437511'], {})).toThrow(InvalidNctIdError);
+    expect(() => parseResyncArgs(['nct4437511'], {})).toThrow(InvalidNctIdError);
     expect(() => parseResyncArgs([], {})).toThrow(UsageError);
     expect(() => parseResyncArgs(['NCT00000001'], { all: true })).toThrow(UsageError);
   });

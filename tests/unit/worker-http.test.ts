@@ -96,10 +96,11 @@ describe('answerResync', () => {
     });
     let woken = 0;
     const wake = () => void woken++;
-    expect(await answerResync(pool, { ids: ['nct1', 'NCT00000002'], reason: 'why' }, wake)).toEqual({ status: 200, body: { queued: 2 } });
+    expect(await answerResync(pool, { ids: ['nct00000001', 'NCT00000002'], reason: 'why' }, wake)).toEqual({ status: 200, body: { queued: 2 } });
     expect(calls).toEqual([['select ctgov.request_resync($1::text[], $2) as id', [['NCT00000001', 'NCT00000002'], 'why']]]);
     expect(woken).toBe(1);
     expect((await answerResync(pool, { ids: ['NCTX'] }, wake)).status).toBe(400);
+    expect((await answerResync(pool, { ids: ['NCT1'] }, wake)).status).toBe(400);
     expect((await answerResync(pool, { ids: [] }, wake)).status).toBe(400);
     expect((await answerResync(pool, { all: false }, wake)).status).toBe(400);
     expect(calls).toHaveLength(1);
