@@ -69,6 +69,9 @@ const configSchema = z.strictObject({
     footerNote: z.string(),
     recentChangeDays: positiveInt,
     mirroredPaths: z.array(z.string().min(1)),
+    profile: z.enum(['golden', 'full']),
+    maxTableRows: positiveInt,
+    maxTableColumns: z.number().int().min(2),
   }),
   http: z.strictObject({
     host: z.string().min(1),
@@ -90,6 +93,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   DATA_DIR: { path: ['database', 'dataDir'], parse: (v) => v },
   CTGOV_BASE_URL: { path: ['ctgov', 'baseUrl'], parse: (v) => v },
   MIRROR_DIR: { path: ['mirror', 'dir'], parse: (v) => v },
+  MIRROR_PROFILE: { path: ['mirror', 'profile'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   LOG_PRETTY: { path: ['log', 'pretty'], parse: (v) => v === '1' || v === 'true' },
   HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
