@@ -145,7 +145,8 @@ function outcomeMeasures(module: Obj, limits: TableLimits): string | undefined {
     return section(`${i + 1}. ${inline(str(m['title']) ?? '(untitled outcome)')}`, [
       measureFacts(m),
       description && markdownBlock(description),
-      rows.length ? table(header, [...denoms, ...rows], limits) : 'No values posted.',
+      denoms.length + rows.length ? table(header, [...denoms, ...rows], limits) : undefined,
+      rows.length ? undefined : 'No values posted.',
       analyses(m, groups),
     ], 4);
   });
