@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ValuedChange } from '../../src/mirror/full/changeLines.js';
@@ -319,3 +321,46 @@ function markdownHostile(): Raw {
   raw.resultsSection.outcomeMeasuresModule.outcomeMeasures[0].classes[0].categories[0].title = 'a|b|c';
   return raw;
 }
+
+describe('full profile: locations', () => {
+  it('counts sites per country when there are many, from the record', () => {
+    const raw = readFixture('NCT01125800') as Raw;
+    const sites: Raw[] = raw.protocolSection.contactsLocationsModule.locations;
+    expect(sites.length).toBeGreaterThan(10);
+    const counts = new Map<string, number>();
+    for (const s of sites) counts.set(s.country, (counts.get(s.country) ?? 0) + 1);
+    const section = sectionOf(full(raw), `Locations (${sites.length} sites)`);
+    const line = section.split('\n').find((l) => l.startsWith('**Sites per country:**'))!;
+    const shown = new Map(line.replace('**Sites per country:** ', '').split(', ').map((part) => {
+      const m = /^(.*) (\d+)$/.exec(part)!;
+      return [m[1]!, Number(m[2])];
+    }));
+    expect(shown).toEqual(counts);
+  });
+
+  it('shows each site\'s recruitment status', () => {
+    const [, raw] = fixtures.find(([, r]) => r.protocolSection.contactsLocationsModule?.locations?.some((l: Raw) => l.status))!;
+    const site = raw.protocolSection.contactsLocationsModule.locations.find((l: Raw) => l.status);
+    const where = [site.facility, site.city, site.state, site.country].filter(Boolean).join(', ');
+    expect(full(raw)).toContain(`- ${where} (${site.status})`);
+  });
+});
+
+describe('README', () => {
+  it('shows an excerpt of the full page of NCT00353704 as rendered', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const start = readme.indexOf('```markdown\n---\ntitle: Analgetic');
+    expect(start).toBeGreaterThan(0);
+    const excerpt = readme.slice(start + '```markdown\n'.length, readme.indexOf('\n```\n', start));
+    // As in the README: first seen on 2026-11-20, rendered on 2026-11-22.
+    const seen = new Date('2026-11-20T06:00:00.000Z');
+    const raw = readFixture('NCT00353704') as Raw;
+    const study = normalizeStudy(raw as CtgovStudyInput);
+    const changes: ValuedChange[] = Object.entries(study.fields).map(([path, value]) => ({ path, kind: 'added', detectedAt: seen, oldValue: null, newValue: value }));
+    const page = renderFullPage({ study, changes, lastSeenAt: seen, now: new Date('2026-11-22T12:00:00Z'), settings: DEFAULT_MIRROR_SETTINGS, limits: LIMITS });
+    const lines = new Set(page.split('\n'));
+    const shown = excerpt.split('\n').filter((l) => l !== '…' && l !== '');
+    expect(shown.length).toBeGreaterThan(30);
+    expect(shown.filter((l) => !lines.has(l))).toEqual([]);
+  });
+});
