@@ -21,6 +21,7 @@ export interface MirrorTarget {
   limits?: FullPageLimits;
 }
 
+/** For a target built without configuration (tests, tools): config/default.json's bounds. */
 const DEFAULT_LIMITS: FullPageLimits = { maxTableRows: 25, maxTableColumns: 8 };
 
 export interface ExportCounts {
@@ -194,7 +195,7 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
 }
 
 /**
- * The results modules of a record: often half its bytes, and no golden page shows them (a page reads
+ * The results modules of a record: often half its bytes, and no golden page shows them (it reads
  * `results.hasResults`, from the record's top-level `hasResults`), so they are left in the
  * database rather than sent, decoded and parsed for nothing. Only these keys go, and only from a
  * resultsSection that is an object: the record validates and normalizes as before.
@@ -202,10 +203,6 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
 const UNSHOWN_RESULT_MODULES = ['participantFlowModule', 'baselineCharacteristicsModule', 'outcomeMeasuresModule', 'adverseEventsModule', 'moreInfoModule'];
 
 const TIMESTAMPTZ = 1184;
-
-const SCALAR_VALUES = `,
-  case when jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
-  case when jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end`;
 
 /**
  * Type parsers for one query whose rows repeat a few instants many times (a sync stamps all its
@@ -249,12 +246,14 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
       [ids, now, full ? [] : UNSHOWN_RESULT_MODULES],
     ),
     pool.query<[NctId, string, ChangeKind, Date, Json?, Json?]>({
-      // The full profile shows old → new for scalar values only: lists and objects stay unread.
-      text: `select nct_id, path, kind, detected_at${full ? SCALAR_VALUES : ''}
+      // The full profile ($6) shows the values of scalar changes; lists and objects stay unread.
+      text: `select nct_id, path, kind, detected_at,
+                    case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
+                    case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
                from ctgov.field_changes
               where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3
                 and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))`,
-      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes],
+      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
       rowMode: 'array',
       types: sharedTimestamps(),
     }),
