@@ -12,9 +12,7 @@ export function resultsSection(f: Study['fields'], limits: TableLimits): string 
   const outcomes = obj(f['results.outcomeMeasures']);
   const events = obj(f['results.adverseEvents']);
   const moreInfo = obj(f['results.moreInfo']);
-  if (!flow && !baseline && !outcomes && !events && !moreInfo) {
-    return '## Results\n\nResults pending: no results are posted on ClinicalTrials.gov for this study.';
-  }
+  // A module present but empty of anything shown adds nothing: then results are still pending.
   return (
     section('Results', [
       flow && participantFlow(flow, limits),
@@ -22,9 +20,11 @@ export function resultsSection(f: Study['fields'], limits: TableLimits): string 
       outcomes && outcomeMeasures(outcomes, limits),
       events && adverseEvents(events, limits),
       moreInfo && moreInformation(moreInfo),
-    ]) ?? '## Results\n\nResults pending: no results are posted on ClinicalTrials.gov for this study.'
+    ]) ?? RESULTS_PENDING
   );
 }
+
+const RESULTS_PENDING = '## Results\n\nResults pending: no results are posted on ClinicalTrials.gov for this study.';
 
 interface Group {
   id: string;
