@@ -49,6 +49,7 @@ const db = await openBenchDatabase('ctgov_bench');
 const SCRATCH = fileURLToPath(new URL('./.scratch/', import.meta.url));
 mkdirSync(SCRATCH, { recursive: true });
 const mirrorDir = mkdtempSync(join(SCRATCH, 'mirror-'));
+const fullMirrorDir = mkdtempSync(join(SCRATCH, 'mirror-full-'));
 const ids = catalogIds(n);
 const spec = { n, dbUrl: db.url, baseUrl: fake.url, idBatchSize, embedded: db.kind === 'embedded' };
 
@@ -95,6 +96,8 @@ try {
   clearGzipMemo();
 
   const exported = await stage('export', 'export', '2026-11-22T12:00:00.000Z', { mirrorDir });
+  // The full profile into its own empty folder: same studies, same instant, every page written.
+  const exportedFull = await stage('export_full', 'export', '2026-11-22T12:00:00.000Z', { mirrorDir: fullMirrorDir, mirrorProfile: 'full' });
 
   // The same first load at a smaller N into an empty database: peak RSS must not depend on N.
   const small = await openBenchDatabase('ctgov_bench_small');
@@ -107,7 +110,7 @@ try {
     await small.close();
   }
 
-  const run = { n, smallN, edited, ceiling, first, unchanged, changed, byQuery, exported, smallFirst };
+  const run = { n, smallN, edited, ceiling, first, unchanged, changed, byQuery, exported, exportedFull, smallFirst };
   const catalogMb = Math.round(catalog.bytes() / 2 ** 20);
   process.stdout.write(`\nctgov-sync benchmark, N=${n} (${catalogMb} MB of JSON), ${db.describe}\n\n${formatTable(run)}\n\n`);
   const results = resultsJson(run, {
@@ -121,6 +124,7 @@ try {
   say(`results: ${writeResults(RESULTS_DIR, started, results)}`);
 } finally {
   rmSync(mirrorDir, { recursive: true, force: true });
+  rmSync(fullMirrorDir, { recursive: true, force: true });
   await db.close();
   await fake.close();
 }

@@ -29,6 +29,8 @@ export interface ChildSpec {
   idBatchSize?: number;
   query?: string;
   mirrorDir?: string;
+  /** The export stage's page format (default golden). */
+  mirrorProfile?: 'golden' | 'full';
   /** The embedded database's socket takes one connection. */
   embedded?: boolean;
 }
@@ -58,7 +60,7 @@ const config = {
   // The fake server has no rate limit; the client's own limiter would otherwise pace at 50/min.
   ctgov: { ...base.ctgov, rateLimitPerMinute: 1_000_000, idBatchSize: spec.idBatchSize ?? base.ctgov.idBatchSize },
   // Pages are measured on their own (the export stage), not inside the sync stages.
-  mirror: { ...base.mirror, enabled: false, dir: spec.mirrorDir ?? base.mirror.dir },
+  mirror: { ...base.mirror, enabled: false, dir: spec.mirrorDir ?? base.mirror.dir, profile: spec.mirrorProfile ?? base.mirror.profile },
 };
 const observedAt = new Date(spec.observedAt);
 const app = await createApp({ config, clock: () => observedAt });

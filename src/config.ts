@@ -72,6 +72,9 @@ const configSchema = z.strictObject({
     recentChangeDays: positiveInt,
     mirroredPaths: z.array(z.string().min(1)),
     maxChangeLinesPerPath: positiveInt,
+    profile: z.enum(['golden', 'full']),
+    maxTableRows: positiveInt,
+    maxTableColumns: z.number().int().min(2),
   }),
   http: z.strictObject({
     host: z.string().min(1),
@@ -93,6 +96,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   DATA_DIR: { path: ['database', 'dataDir'], parse: (v) => v },
   CTGOV_BASE_URL: { path: ['ctgov', 'baseUrl'], parse: (v) => v },
   MIRROR_DIR: { path: ['mirror', 'dir'], parse: (v) => v },
+  MIRROR_PROFILE: { path: ['mirror', 'profile'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   LOG_PRETTY: { path: ['log', 'pretty'], parse: parseFlag },
   HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },

@@ -69,7 +69,8 @@ export function renderMirrorPage(input: MirrorPageInput): string {
   return `${frontMatter(input, canonicalUrl, ctgovUrl, sites)}${body}\n`;
 }
 
-function removedBanner(removedAt: Date, lastStatus: string | undefined): string {
+/** The line that opens the page of a study CT.gov no longer returns (both profiles). */
+export function removedBanner(removedAt: Date, lastStatus: string | undefined): string {
   const status = lastStatus ? ` Last known status: ${lastStatus}.` : '';
   return `> **Removed from ClinicalTrials.gov on ${utcDate(removedAt)}.** CT.gov no longer returns this study; this page shows its last known record.${status}`;
 }

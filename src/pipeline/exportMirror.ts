@@ -2,17 +2,28 @@ import pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { validateCtgovStudy } from '../ctgov/schema.js';
 import type { Logger } from '../log.js';
+import type { ValuedChange } from '../mirror/full/changeLines.js';
+import { renderFullPage, type FullPageLimits } from '../mirror/full/renderFullPage.js';
 import { renderMirrorIndex } from '../mirror/renderIndex.js';
 import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
 import { writeMirrorIndex, writeMirrorPage } from '../mirror/write.js';
-import type { ChangeKind } from '../studies/model.js';
+import type { ChangeKind, Json } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
 import { DAY_MS } from '../days.js';
+
+export type MirrorProfile = 'golden' | 'full';
 
 export interface MirrorTarget {
   dir: string;
   settings: MirrorSettings;
+  /** `golden` (the default) or `full`: the whole record, results included. */
+  profile?: MirrorProfile;
+  /** Table bounds of the `full` profile. */
+  limits?: FullPageLimits;
 }
+
+/** For a target built without configuration (tests, tools): config/default.json's bounds. */
+const DEFAULT_LIMITS: FullPageLimits = { maxTableRows: 25, maxTableColumns: 8 };
 
 export interface ExportCounts {
   written: number;
@@ -117,7 +128,8 @@ interface PageData {
   /** The stored record as JSON text: parsed only when its page is rendered, so a waiting chunk stays small. */
   raw: string;
   lastSeenAt: Date;
-  changes: MirrorChange[];
+  /** With old and new values for the `full` profile. */
+  changes: ValuedChange[];
   removedAt: Date | null;
 }
 
@@ -139,7 +151,7 @@ async function exportChunks(
     const loading = (async () => {
       const next = await chunks.next();
       if (next.done) return undefined;
-      return { ids: next.value, pages: await loadPages(pool, next.value, now, target.settings) };
+      return { ids: next.value, pages: await loadPages(pool, next.value, now, target.settings, target.profile === 'full') };
     })();
     // A read may fail while the previous chunk is still being written: it is thrown when the
     // loop gets to it, and must not count as unhandled until then.
@@ -180,14 +192,15 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
         // page shows the version current at `now` (an export may render the past), and the same
         // code serves the export command and the mirror job, which have no batch in memory.
         const study = normalizeValidated(validateCtgovStudy(JSON.parse(page.raw)));
-        const text = renderMirrorPage({
+        const input = {
           study,
           changes: page.changes,
           lastSeenAt: page.lastSeenAt,
           now,
           settings: target.settings,
           ...(page.removedAt ? { removedAt: page.removedAt } : {}),
-        });
+        };
+        const text = target.profile === 'full' ? renderFullPage({ ...input, limits: target.limits ?? DEFAULT_LIMITS }) : renderMirrorPage(input);
         counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
       } catch (error) {
         failure ??= { error };
@@ -199,7 +212,7 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
 }
 
 /**
- * The results modules of a record: often half its bytes, and no page shows them (a page reads
+ * The results modules of a record: often half its bytes, and no golden page shows them (it reads
  * `results.hasResults`, from the record's top-level `hasResults`), so they are left in the
  * database rather than sent, decoded and parsed for nothing. Only these keys go, and only from a
  * resultsSection that is an object: the record validates and normalizes as before.
@@ -229,7 +242,7 @@ function sharedTimestamps(): pg.CustomTypesConfig {
   };
 }
 
-async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settings: MirrorSettings): Promise<PageData[]> {
+async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settings: MirrorSettings, full: boolean): Promise<PageData[]> {
   // Only changes the page can show: in the window and on a mirrored path (the renderer applies
   // the same tests again; these just keep the rows it would drop from being read at all).
   const { exact, prefixes } = mirroredPathPatterns(settings.mirroredPaths);
@@ -248,22 +261,25 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
             limit 1
          ) v
         where s.nct_id = any($1::text[])`,
-      [ids, now, UNSHOWN_RESULT_MODULES],
+      [ids, now, full ? [] : UNSHOWN_RESULT_MODULES],
     ),
-    pool.query<[NctId, string, ChangeKind, Date]>({
-      text: `select nct_id, path, kind, detected_at
+    pool.query<[NctId, string, ChangeKind, Date, Json?, Json?]>({
+      // The full profile ($6) shows the values of scalar changes; lists and objects stay unread.
+      text: `select nct_id, path, kind, detected_at,
+                    case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
+                    case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
                from ctgov.field_changes
               where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3
                 and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))`,
-      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes],
+      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
       rowMode: 'array',
       types: sharedTimestamps(),
     }),
   ]);
-  const byStudy = new Map<NctId, MirrorChange[]>();
-  for (const [nctId, path, kind, detectedAt] of changes.rows) {
+  const byStudy = new Map<NctId, ValuedChange[]>();
+  for (const [nctId, path, kind, detectedAt, oldValue, newValue] of changes.rows) {
     const list = byStudy.get(nctId);
-    const change = { path, kind, detectedAt };
+    const change: ValuedChange = full ? { path, kind, detectedAt, oldValue, newValue } : { path, kind, detectedAt };
     if (list) list.push(change);
     else byStudy.set(nctId, [change]);
   }

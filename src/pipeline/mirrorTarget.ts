@@ -6,8 +6,8 @@ import { notWritable, removeStaleTempFiles } from '../mirror/write.js';
 import type { MirrorTarget } from './exportMirror.js';
 
 export function mirrorTarget(config: Config, dir?: string): MirrorTarget {
-  const { dir: configured, enabled: _enabled, ...settings } = config.mirror;
-  return { dir: dir ?? configured, settings };
+  const { dir: configured, enabled: _enabled, profile, maxTableRows, maxTableColumns, ...settings } = config.mirror;
+  return { dir: dir ?? configured, settings, profile, limits: { maxTableRows, maxTableColumns } };
 }
 
 /** The mirror to keep up to date during syncs, or undefined when it is switched off. */
