@@ -29,6 +29,7 @@ const configSchema = z.strictObject({
   }),
   ctgov: z.strictObject({
     baseUrl: z.url({ protocol: /^https?$/ }),
+    historyUrl: z.url({ protocol: /^https?$/ }).nullable(),
     rateLimitPerMinute: positiveInt,
     concurrency: positiveInt.max(64),
     idBatchSize: positiveInt.max(1000),
@@ -52,6 +53,11 @@ const configSchema = z.strictObject({
     discover: cronExpr,
     refresh: cronExpr,
     mirror: cronExpr,
+    backfill: cronExpr,
+  }),
+  backfill: z.strictObject({
+    enabled: z.boolean(),
+    batchSize: positiveInt,
   }),
   sync: z.strictObject({
     storeBatchSize: positiveInt.max(5000),
@@ -89,6 +95,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   DATABASE_URL: { path: ['database', 'url'], parse: (v) => v },
   DATA_DIR: { path: ['database', 'dataDir'], parse: (v) => v },
   CTGOV_BASE_URL: { path: ['ctgov', 'baseUrl'], parse: (v) => v },
+  CTGOV_HISTORY_URL: { path: ['ctgov', 'historyUrl'], parse: (v) => v },
   MIRROR_DIR: { path: ['mirror', 'dir'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },
   LOG_PRETTY: { path: ['log', 'pretty'], parse: (v) => v === '1' || v === 'true' },

@@ -1,0 +1,2 @@
+-- Intentionally empty: keeps the migration numbers contiguous.
+select 1;
