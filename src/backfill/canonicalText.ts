@@ -31,6 +31,8 @@ export function hasMarkup(text: string): boolean {
 
 interface Block {
   kind: 'p' | 'li';
+  /** A list item's indentation and marker. */
+  prefix: string;
   text: string;
 }
 
@@ -44,11 +46,12 @@ export function historyTextToMarkdown(text: string): string {
   if (!hasMarkup(text)) return decodeEntities(text);
   const blocks: Block[] = [];
   const lists: Array<{ ordered: boolean; n: number }> = [];
-  let current: Block = { kind: 'p', text: '' };
+  let current: Block = { kind: 'p', prefix: '', text: '' };
   let inItem = 0;
   const flush = (next: Block['kind'] = 'p', prefix = '') => {
-    if (current.text.trim() !== '') blocks.push({ kind: current.kind, text: current.text.replace(/[ \t]+$/gm, '').replace(/^\s+|\s+$/g, '') });
-    current = { kind: next, text: prefix };
+    const text = current.text.replace(/[ \t]+$/gm, '').trim();
+    if (text !== '') blocks.push({ kind: current.kind, prefix: current.prefix, text });
+    current = { kind: next, prefix, text: '' };
   };
   let last = 0;
   for (const m of text.matchAll(TAG)) {
@@ -73,7 +76,7 @@ export function historyTextToMarkdown(text: string): string {
     } else if (tag === 'p' || tag === 'div') {
       // A paragraph inside a list item stays part of the item.
       if (inItem === 0) flush();
-      else if (!closing && current.text.trim() !== '' && !/^\s*(\*|\d+\.) $/.test(current.text)) current.text += ' ';
+      else if (!closing && current.text.trim() !== '') current.text += ' ';
     } else if (tag === 'br') {
       current.text += '\n';
     }
@@ -83,7 +86,7 @@ export function historyTextToMarkdown(text: string): string {
   let out = '';
   blocks.forEach((b, i) => {
     if (i > 0) out += b.kind === 'li' && blocks[i - 1]!.kind === 'li' ? '\n' : '\n\n';
-    out += b.text;
+    out += b.prefix + b.text;
   });
   return out;
 }

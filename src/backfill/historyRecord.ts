@@ -64,3 +64,11 @@ function dig(raw: unknown, path: string[]): Obj | undefined {
 function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * Paths that hold data CT.gov derives (derivedSection's modules) or that history versions carry
+ * only in part (references: DERIVED citations are left out). Their history comes from live syncs.
+ */
+export function isDerivedPath(path: string): boolean {
+  return /^(conditionBrowse|interventionBrowse|miscInfo)\./.test(path) || path === 'references.references';
+}

@@ -76,6 +76,7 @@ export interface FakeCtgov {
   setHistory(id: string, versions: FakeHistoryVersion[]): void;
   /** Serves this body as the study's history index, as is. */
   setHistoryIndex(id: string, body: unknown): void;
+  /** From now on the study's history answers 404 (`No study … history summary`), as a merged ID's does. */
   removeHistory(id: string): void;
   close(): Promise<void>;
 }

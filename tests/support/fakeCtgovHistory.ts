@@ -33,24 +33,33 @@ const notFound = (body: string): Answer => ({ status: 404, body });
 
 export class FakeHistoryStore {
   readonly #byId = new Map<string, FakeHistoryVersion[]>();
+  /** Studies CT.gov keeps no history for (404), although their record is served. */
+  readonly #none = new Set<string>();
   /** Index bodies served as is (e.g. one without `changes`). */
   readonly #indexes = new Map<string, unknown>();
 
   set(id: string, versions: FakeHistoryVersion[]): void {
     this.#byId.set(canonicalId(id) ?? id, versions);
+    this.#none.delete(canonicalId(id) ?? id);
   }
 
   setIndexBody(id: string, body: unknown): void {
     this.#indexes.set(canonicalId(id) ?? id, body);
   }
 
+  /** The study gets a 404 from the history endpoints (as merged IDs do). */
   remove(id: string): void {
     this.#byId.delete(canonicalId(id) ?? id);
     this.#indexes.delete(canonicalId(id) ?? id);
+    this.#none.add(canonicalId(id) ?? id);
   }
 
   get(id: string): FakeHistoryVersion[] | undefined {
     return this.#byId.get(id);
+  }
+
+  refuses(id: string): boolean {
+    return this.#none.has(id);
   }
 
   indexBody(id: string): unknown {
@@ -92,7 +101,7 @@ export function answerHistory(apiPath: string, params: URLSearchParams, history:
   const id = canonicalId(decodeURIComponent(m[1]!));
   if (!id) return { status: 400, body: 'Parameter `nctId` has incorrect format' };
   const current = studies.get(id)?.raw;
-  const versions = history.get(id) ?? (current ? [{ date: submitDate(current) ?? '2000-01-01', study: current }] : undefined);
+  const versions = history.refuses(id) ? undefined : history.get(id) ?? (current ? [{ date: submitDate(current) ?? '2000-01-01', study: current }] : undefined);
   // An alias (merged ID) has no history of its own: CT.gov answers 404 with this body.
   const noHistory = () => notFound(`No study ${id} history summary`);
   if (!m[2]) {
@@ -103,7 +112,7 @@ export function answerHistory(apiPath: string, params: URLSearchParams, history:
     if (params.get('history') !== 'true') return json({ study });
     return json({ study, topics: { GHR: [], MedlinePlus: [] }, history: history.indexBody(id) ?? indexOf(versions ?? []) });
   }
-  const given = history.indexBody(id);
+  const given = history.refuses(id) ? undefined : history.indexBody(id);
   if (m[3] === undefined) {
     if (given !== undefined) return json(given);
     return versions ? json(indexOf(versions)) : noHistory();
