@@ -5,7 +5,11 @@ import { AppError, coerceError, DbConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exportIndex, exportPages, type MirrorTarget } from '../pipeline/exportMirror.js';
 import { finishRun, startRun, type RunStatus, type RunTrigger } from '../pipeline/runs.js';
+import { withTransaction } from '../db/transaction.js';
+import { syncMirrorDirs } from '../mirror/write.js';
+import { markMirrored } from '../studies/store.js';
 import { backfillStudy } from './backfillStudy.js';
+import { pagesPending } from './historyStore.js';
 
 export interface BackfillDeps {
   pool: pg.Pool;
@@ -100,10 +104,7 @@ export async function runBackfill(deps: BackfillDeps, spec: BackfillSpec, onProg
       progress.done++;
       onProgress?.(progress);
     }
-    if (deps.mirror && backfilledIds.length > 0) {
-      summary.pagesWritten = (await exportPages(deps.pool, deps.mirror, backfilledIds, spec.observedAt)).written;
-      await exportIndex(deps.pool, deps.mirror, spec.observedAt);
-    }
+    if (deps.mirror) summary.pagesWritten = await renderPages(deps.pool, deps.mirror, backfilledIds, spec.observedAt);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error({ err: message }, 'backfill run failed');
@@ -115,6 +116,20 @@ export async function runBackfill(deps: BackfillDeps, spec: BackfillSpec, onProg
   summary.status = await closeRun(deps.pool, runId, summary, { httpRequests: spec.httpRequests?.() ?? 0 });
   log.info({ backfilled: summary.backfilled, unchanged: summary.unchanged, failed: summary.failures.length, versions: summary.versionsFetched }, 'backfill run finished');
   return summary;
+}
+
+/**
+ * The pages of the studies just backfilled, and of those an earlier run backfilled but died before
+ * rendering; then they are recorded as written (mirrored_hash), after the renames are durable.
+ */
+async function renderPages(pool: pg.Pool, mirror: MirrorTarget, backfilled: NctId[], now: Date): Promise<number> {
+  const pending = await pagesPending(pool, backfilled);
+  if (pending.size === 0) return 0;
+  const counts = await exportPages(pool, mirror, [...pending.keys()], now);
+  await exportIndex(pool, mirror, now);
+  await syncMirrorDirs();
+  await withTransaction(pool, (client) => markMirrored(client, pending));
+  return counts.written;
 }
 
 /** The run's counts in sync_runs' columns: fetched = studies read, changed = backfilled, unchanged = nothing new. */

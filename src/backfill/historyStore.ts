@@ -123,10 +123,13 @@ export async function rebuildStudyHistory(client: pg.ClientBase, input: RebuildI
   for (const c of built.bridge) rows.push(changeRow(nctId, c, firstLive.seenAt, firstLive.runId, firstLive.versionId, firstLive.postDate, 'live', null));
   if (rows.length > 0) await client.query(INSERT_CHANGES, [JSON.stringify(rows)]);
 
+  // The page must be rendered again (its recent changes and first sighting moved): until it is,
+  // mirrored_hash says so, and a later backfill or sync writes it if this process dies first.
   const first = built.versions[0];
-  if (first) {
-    await client.query('update ctgov.studies set first_seen_at = least(first_seen_at, $2) where nct_id = $1', [nctId, dayStart(first.date)]);
-  }
+  await client.query('update ctgov.studies set first_seen_at = least(first_seen_at, $2), mirrored_hash = null where nct_id = $1', [
+    nctId,
+    first ? dayStart(first.date) : null,
+  ]);
   await client.query(
     `insert into ctgov.history_backfills (nct_id, versions_listed, versions_used, last_used_version, last_used_date, history_rows, backfilled_at, run_id)
      values ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -186,3 +189,19 @@ select e->>'nct_id', e->>'path', e->>'kind', nullif(e->'old_value', 'null'), nul
        (e->>'detected_at')::timestamptz, (e->>'run_id')::bigint, (e->>'version_id')::bigint,
        (e->>'ct_last_update_post_date')::date, e->>'source', (e->>'ct_version')::integer
   from jsonb_array_elements($1::jsonb) as e`;
+
+/**
+ * Backfilled studies whose page has not been rendered since (see rebuildStudyHistory), with the
+ * content hash the page will be written for.
+ */
+export async function pagesPending(pool: pg.Pool, ids: readonly NctId[]): Promise<Map<NctId, string>> {
+  const { rows } = await pool.query<{ nct_id: NctId; content_hash: string }>(
+    `select s.nct_id, s.content_hash
+       from ctgov.studies s
+      where s.nct_id = any($1::text[])
+         or (s.mirrored_hash is null and exists (select 1 from ctgov.history_backfills b where b.nct_id = s.nct_id))
+      order by s.nct_id`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.nct_id, r.content_hash]));
+}
