@@ -45,7 +45,8 @@ const MALFORMED = 'NCT00184067';
 const HUGE = 'NCT00203242';
 const PLAIN = 'NCT00329836';
 
-describe('ctgov-sync backfill against the fake CT.gov (real processes, real HTTP)', () => {
+// Each test runs several CLI processes; on the embedded database each opens PGlite anew.
+describe('ctgov-sync backfill against the fake CT.gov (real processes, real HTTP)', { timeout: 300_000 }, () => {
   let fake: FakeCtgov;
   let env: CliEnv;
   let liveSeenAt: string;
