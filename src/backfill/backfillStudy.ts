@@ -107,28 +107,39 @@ function postDateOf(raw: Record<string, unknown>): string | null {
   return typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : null;
 }
 
+/** Version requests a study keeps waiting on at once; the client's own concurrency and rate limit pace them. */
+const VERSIONS_AHEAD = 4;
+
 /**
- * The versions, as many at once as the client lets through (its rate limiter paces them); the
- * first failure aborts the others, so a broken study stops costing requests.
+ * The versions, a few requests at a time (a history can list over a thousand; each waiting request
+ * holds a listener on the signal). The first failure stops the others, so a broken study stops
+ * costing requests.
  */
 async function fetchVersions(deps: StudyBackfillDeps, nctId: NctId, changes: readonly UsedVersion[]): Promise<Array<{ change: UsedVersion; body: HistoryVersion }>> {
   const study = new AbortController();
   const onAbort = () => study.abort(deps.signal?.reason);
   if (deps.signal?.aborted) onAbort();
   else deps.signal?.addEventListener('abort', onAbort, { once: true });
+  const out: Array<{ change: UsedVersion; body: HistoryVersion }> = new Array(changes.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < changes.length && !study.signal.aborted) {
+      const i = next++;
+      const change = changes[i]!;
+      try {
+        out[i] = { change, body: await deps.history.getVersion(nctId, change.version, { signal: study.signal }) };
+        deps.onVersion?.();
+      } catch (err) {
+        study.abort(err);
+        throw err;
+      }
+    }
+  };
   try {
-    return await Promise.all(
-      changes.map(async (change) => {
-        try {
-          const body = await deps.history.getVersion(nctId, change.version, { signal: study.signal });
-          deps.onVersion?.();
-          return { change, body };
-        } catch (err) {
-          study.abort(err);
-          throw err;
-        }
-      }),
-    );
+    await Promise.all(Array.from({ length: Math.min(VERSIONS_AHEAD, changes.length) }, worker));
+    // Stopped between two requests: nothing was thrown, but the list is not whole.
+    if (study.signal.aborted) throw study.signal.reason;
+    return out;
   } finally {
     deps.signal?.removeEventListener('abort', onAbort);
   }
