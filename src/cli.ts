@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from './paths.js';
 import { createApp, type AppContext } from './app.js';
+import { runBackfillCommand } from './commands/backfill.js';
 import { runExport } from './commands/export.js';
 import { runHistory } from './commands/history.js';
 import { runImport } from './commands/import.js';
@@ -105,6 +106,15 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--query <expr>', 'sync the studies a /studies query returns, e.g. "cond=Parkinson Disease" (repeatable)', collect, [])
     .option('--max <n>', 'for this run, the most studies a query may match (default: sync.maxQueryStudies)')
     .action((ids: string[], opts: { file?: string; query?: string[]; max?: string }) => action((app) => runSync(app, io, ids, opts))());
+
+  program
+    .command('backfill')
+    .description("a study's whole change history from CT.gov's record versions; without arguments, the tracked studies never backfilled")
+    .argument('[nct...]', 'NCT IDs to backfill')
+    .option('--file <file>', 'read NCT IDs from a file (whitespace or comma separated, # comments)')
+    .option('--all', 'every tracked study stored by a sync')
+    .option('--force', 'fetch every version again and rebuild the history')
+    .action((ids: string[], opts: { file?: string; all?: boolean; force?: boolean }) => action((app) => runBackfillCommand(app, io, ids, opts))());
 
   program
     .command('import')

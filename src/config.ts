@@ -30,6 +30,7 @@ const configSchema = z.strictObject({
   }),
   ctgov: z.strictObject({
     baseUrl: z.url({ protocol: /^https?$/ }),
+    historyUrl: z.url({ protocol: /^https?$/ }).nullable(),
     rateLimitPerMinute: positiveInt,
     concurrency: positiveInt.max(64),
     idBatchSize: positiveInt.max(1000),
@@ -53,6 +54,11 @@ const configSchema = z.strictObject({
     discover: cronExpr,
     refresh: cronExpr,
     mirror: cronExpr,
+    backfill: cronExpr,
+  }),
+  backfill: z.strictObject({
+    enabled: z.boolean(),
+    batchSize: positiveInt,
   }),
   sync: z.strictObject({
     storeBatchSize: positiveInt.max(5000),
@@ -95,6 +101,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   DATABASE_URL: { path: ['database', 'url'], parse: (v) => v },
   DATA_DIR: { path: ['database', 'dataDir'], parse: (v) => v },
   CTGOV_BASE_URL: { path: ['ctgov', 'baseUrl'], parse: (v) => v },
+  CTGOV_HISTORY_URL: { path: ['ctgov', 'historyUrl'], parse: (v) => v },
   MIRROR_DIR: { path: ['mirror', 'dir'], parse: (v) => v },
   MIRROR_PROFILE: { path: ['mirror', 'profile'], parse: (v) => v },
   LOG_LEVEL: { path: ['log', 'level'], parse: (v) => v },

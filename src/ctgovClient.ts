@@ -11,6 +11,7 @@ export function ctgovClientFromConfig(
   const c = config.ctgov;
   return createCtgovClient({
     baseUrl: c.baseUrl,
+    historyUrl: c.historyUrl,
     rateLimitPerMinute: c.rateLimitPerMinute,
     concurrency: c.concurrency,
     idBatchSize: c.idBatchSize,

@@ -65,7 +65,7 @@ export async function runSync(app: AppContext, io: CliIo, args: string[], option
   }
 }
 
-async function readIdFile(path: string): Promise<string[]> {
+export async function readIdFile(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

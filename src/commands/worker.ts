@@ -1,3 +1,4 @@
+import { backfill } from '../../jobs/backfill.js';
 import { discover } from '../../jobs/discover.js';
 import { incremental } from '../../jobs/incremental.js';
 import { mirror } from '../../jobs/mirror.js';
@@ -12,7 +13,7 @@ import { startWorker } from '../worker/worker.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
 /** Every job the worker runs (jobs/), in start-up order. */
-export const WORKER_JOBS: readonly Job[] = [sync, incremental, discover, refresh, mirror];
+export const WORKER_JOBS: readonly Job[] = [sync, incremental, discover, refresh, mirror, backfill];
 
 /** A second signal cut the shutdown short. */
 const EXIT_FORCED = 130;

@@ -4,6 +4,7 @@ import { FetchError } from '../errors.js';
 import { ctgovUrl, type ClientContext } from './clientContext.js';
 import type { ClientEvent } from './clientEvent.js';
 import { fetchStudiesByIds, type IdBatch } from './fetchStudiesByIds.js';
+import { createHistoryClient, historyBaseUrl, type HistoryClient } from './history.js';
 import { createHttp, type HttpStats } from './http.js';
 import { lookupStudy } from './lookupStudy.js';
 import type { NctId } from './nctId.js';
@@ -21,6 +22,8 @@ export type { StudiesPageResult } from './studyPages.js';
 export interface CtgovClientOptions {
   /** e.g. https://clinicaltrials.gov/api/v2 */
   baseUrl: string;
+  /** The record-history endpoints' base; derived from baseUrl (`…/api/v2` → `…/api/int`) when unset. */
+  historyUrl?: string | null;
   /** Never more requests than this in any window of rateWindowMs (retries included). */
   rateLimitPerMinute: number;
   /** The window rateLimitPerMinute applies to; 60 000 except in tests that shrink time. */
@@ -80,6 +83,8 @@ export interface CtgovClient {
   /** Streams /studies pages for a query (records raw). */
   searchStudies(params: SearchParams, options?: CallOptions): AsyncGenerator<StudiesPageResult>;
   getVersion(options?: CallOptions): Promise<ApiVersion>;
+  /** CT.gov's record history (`/api/int`), through the same rate limiter, retries and signal. */
+  readonly history: HistoryClient;
   /** Requests, retries and retry budget left so far (for run summaries and benchmarks). */
   stats(): HttpStats;
   /** Refuses new calls, waits for those in flight (aborting them if asked), closes connections. */
@@ -123,6 +128,7 @@ export function createCtgovClient(init: CtgovClientInit): CtgovClient {
       if (!('value' in res)) throw new FetchError(`GET ${url.href} answered HTTP ${res.status}`, url.href, res.status, false);
       return { apiVersion: res.value.apiVersion, dataTimestamp: res.value.dataTimestamp };
     },
+    history: createHistoryClient(http, historyBaseUrl(opts.baseUrl, opts.historyUrl)),
     stats: () => http.stats(),
     close: (options) => http.close(options),
   };

@@ -1,7 +1,7 @@
 import type { RetryReason } from './retry.js';
 
 /** Low-cardinality name of a CT.gov endpoint, for metrics labels. */
-export type Endpoint = '/studies' | '/studies/{id}' | '/version';
+export type Endpoint = '/studies' | '/studies/{id}' | '/version' | '/history' | '/history/{v}';
 
 /** What the client reports for metrics (see CtgovClientOptions.onEvent). */
 export type ClientEvent =

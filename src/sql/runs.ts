@@ -11,7 +11,7 @@ export type RunStatus = 'succeeded' | 'partial' | 'failed' | 'skipped';
 /** One sync_failures row: a study quarantined at a stage, with the reason. */
 export interface FailureRecord {
   nctId: string | null;
-  stage: 'fetch' | 'parse' | 'validate' | 'normalize' | 'store' | 'export';
+  stage: 'fetch' | 'parse' | 'validate' | 'normalize' | 'store' | 'export' | 'history';
   error: string;
   payloadExcerpt: string | null;
 }

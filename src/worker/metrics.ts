@@ -64,6 +64,16 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['source'],
     registers,
   });
+  const historyVersions = new Counter({
+    name: 'ctgov_sync_history_versions_fetched_total',
+    help: 'Record versions fetched from the CT.gov history endpoint (/history/{v}, HTTP 200)',
+    registers,
+  });
+  const backfilled = new Counter({
+    name: 'ctgov_sync_studies_backfilled_total',
+    help: 'Studies whose change history a backfill run rebuilt from CT.gov record versions',
+    registers,
+  });
   const skipped = new Counter({
     name: 'ctgov_sync_job_ticks_skipped_total',
     help: 'Schedule ticks not run: the previous run was still going (overlap), another worker held the job (locked), or its lock could not be taken (error)',
@@ -100,6 +110,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       if (e.type === 'request') {
         requests.inc({ endpoint: e.endpoint, status: e.status === undefined ? 'none' : String(e.status) });
         duration.observe({ endpoint: e.endpoint }, e.durationMs / 1000);
+        if (e.endpoint === '/history/{v}' && e.status === 200) historyVersions.inc();
       } else if (e.type === 'retry') {
         retries.inc({ endpoint: e.endpoint, reason: e.reason });
       } else {
@@ -110,6 +121,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     observeRun(job, status, counts, at = new Date()) {
       runs.inc({ job, status });
       if (counts) for (const outcome of STUDY_OUTCOMES) if (counts[outcome] > 0) studies.inc({ job, outcome }, counts[outcome]);
+      if (job === 'backfill' && counts && counts.changed > 0) backfilled.inc(counts.changed);
       if (SUCCESS.has(status)) metrics.lastSuccess(job, at);
     },
     tickSkipped: (job, reason) => skipped.inc({ job, reason }),

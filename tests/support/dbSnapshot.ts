@@ -62,7 +62,8 @@ export async function integrityProblems(pool: pg.Pool): Promise<Record<string, n
     duplicateAddedPaths: `select 1 from ctgov.field_changes where kind = 'added' and old_value is null and path <> 'study'
         group by nct_id, path, new_value, version_id having count(*) > 1`,
     versionsWithoutStudy: `select 1 from ctgov.study_versions v where not exists (select 1 from ctgov.studies s where s.nct_id = v.nct_id)`,
-    duplicateVersions: `select 1 from ctgov.study_versions group by nct_id, content_hash having count(*) > 1`,
+    // A version from CT.gov's record history may equal a live one: two observations, not a duplicate.
+    duplicateVersions: `select 1 from ctgov.study_versions group by nct_id, content_hash, ct_version having count(*) > 1`,
     // History and child tables have no foreign keys (written only with their study): checked here.
     changeRowsWithoutStudy: `select 1 from ctgov.field_changes c where not exists (select 1 from ctgov.studies s where s.nct_id = c.nct_id)`,
     childRowsWithoutStudy: CHILD_TABLES.map(

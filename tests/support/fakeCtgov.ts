@@ -5,6 +5,7 @@ import { breakRecord, FaultPlan, ServerRateLimit, type FaultKind, type FaultRule
 import { answerStudies, checkParams, type Answer, type RecordTransform } from './fakeCtgovQuery.js';
 import { resolveFields, projectRecord } from './fakeCtgovFields.js';
 import { canonicalId, FakeStudyStore } from './fakeCtgovStore.js';
+import { answerHistory, FakeHistoryStore, type FakeHistoryVersion } from './fakeCtgovHistory.js';
 
 /*
  * An offline ClinicalTrials.gov API v2 on loopback: real HTTP, real status codes and text/plain
@@ -13,12 +14,15 @@ import { canonicalId, FakeStudyStore } from './fakeCtgovStore.js';
  */
 
 export type { FaultKind, FaultRule } from './fakeCtgovFaults.js';
+export type { FakeHistoryVersion } from './fakeCtgovHistory.js';
 
 export interface FakeCtgovOptions {
   /** A folder of NCT*.json records to serve. */
   dir?: string;
   /** Records to serve in addition (or instead). */
   studies?: unknown[];
+  /** Record histories: `NCT########/v<N>.json` folders (see FakeHistoryStore.loadDir). */
+  historyDir?: string;
   port?: number;
   host?: string;
   /** CT.gov-side throttling: accepted requests per window (429 + Retry-After beyond). */
@@ -38,7 +42,7 @@ export interface FakeCtgovOptions {
 
 export interface RequestLog {
   method: string;
-  /** Path below the API base: `/studies`, `/studies/NCT00000410`, `/version`. */
+  /** Path below the API base: `/studies`, `/studies/NCT00000410`, `/version`; history requests as `/int/studies/…`. */
   path: string;
   query: Record<string, string>;
   /** Undefined while in progress or when the connection was reset. */
@@ -68,6 +72,12 @@ export interface FakeCtgov {
   setRateLimit(perWindow: number | undefined, windowMs?: number): void;
   /** Re-reads `dir` (replacing set/removed studies). Returns the number of files loaded. */
   reload(): number;
+  /** Serves these versions as the study's record history (replacing any). */
+  setHistory(id: string, versions: FakeHistoryVersion[]): void;
+  /** Serves this body as the study's history index, as is. */
+  setHistoryIndex(id: string, body: unknown): void;
+  /** From now on the study's history answers 404 (`No study … history summary`), as a merged ID's does. */
+  removeHistory(id: string): void;
   close(): Promise<void>;
 }
 
@@ -86,8 +96,10 @@ const text = (status: number, body: string, headers?: Record<string, string>): R
 
 export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<FakeCtgov> {
   const store = new FakeStudyStore();
+  const history = new FakeHistoryStore();
   const load = () => {
     const n = options.dir ? store.loadDir(options.dir) : 0;
+    if (options.historyDir) history.loadDir(options.historyDir);
     for (const s of options.studies ?? []) store.set(s);
     return n;
   };
@@ -142,7 +154,8 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const apiPath = url.pathname.startsWith('/api/v2') ? url.pathname.slice('/api/v2'.length) || '/' : url.pathname;
+    const isInt = url.pathname.startsWith('/api/int/');
+    const apiPath = isInt ? url.pathname.slice('/api'.length) : url.pathname.startsWith('/api/v2') ? url.pathname.slice('/api/v2'.length) || '/' : url.pathname;
     const entry: RequestLog = {
       method: req.method ?? 'GET',
       path: apiPath,
@@ -154,7 +167,7 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
     if (requests.length >= (options.maxLoggedRequests ?? 100_000)) requests.shift();
     requests.push(entry);
     const reply = (r: Reply) => send(req, res, entry, r, wait);
-    if (!url.pathname.startsWith('/api/v2/')) return reply(text(404, 'Not Found'));
+    if (!url.pathname.startsWith('/api/v2/') && !isInt) return reply(text(404, 'Not Found'));
     if (req.method !== 'GET') return reply(text(405, 'Method Not Allowed', { allow: 'GET' }));
     const retryAfter = rateLimit?.check(entry.time);
     if (retryAfter !== undefined) {
@@ -174,7 +187,7 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
       fault?.kind === 'invalidRecord'
         ? (raw: Record<string, unknown>) => (fault.transform ? fault.transform(raw) : breakRecord(raw, fault.mode))
         : undefined;
-    const answer = route(apiPath, url.searchParams, url.search, transform);
+    const answer = isInt ? answerHistory(apiPath, url.searchParams, history, store) : route(apiPath, url.searchParams, url.search, transform);
     if (fault?.kind === 'truncated' && answer.status === 200) return reply({ ...answer, truncate: true });
     if (fault?.kind === 'slowBody') return reply({ ...answer, stallMs: fault.delayMs ?? 1000 });
     return reply(answer);
@@ -207,6 +220,9 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
       rateLimit = perWindow ? new ServerRateLimit(perWindow, ms, options.fractionalRetryAfter ?? false) : undefined;
     },
     reload: load,
+    setHistory: (id, versions) => history.set(id, versions),
+    setHistoryIndex: (id, body) => history.setIndexBody(id, body),
+    removeHistory: (id) => history.remove(id),
     async close() {
       closing = true;
       for (const t of timers) clearTimeout(t);

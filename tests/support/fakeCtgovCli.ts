@@ -4,16 +4,18 @@ import { parseArgs } from 'node:util';
 import { startFakeCtgov, type FaultRule } from './fakeCtgov.js';
 
 /*
- * npm run fake-ctgov -- --dir <folder> --port <n> [--rate-limit-per-minute N] [--fail-every K]
- *   [--delay-ms MS] [--seed S] [--data-timestamp yyyy-MM-ddTHH:mm:ss]
- * Serves the folder's NCT*.json as CT.gov API v2 on 127.0.0.1. SIGHUP reloads the folder.
+ * npm run fake-ctgov -- --dir <folder> --port <n> [--history-dir <folder>] [--rate-limit-per-minute N]
+ *   [--fail-every K] [--delay-ms MS] [--seed S] [--data-timestamp yyyy-MM-ddTHH:mm:ss]
+ * Serves the folder's NCT*.json as CT.gov API v2 on 127.0.0.1, and the record histories of
+ * --history-dir (NCT########/v<N>.json) under /api/int. SIGHUP reloads the folders.
  */
-const HELP = `usage: fake-ctgov [--dir DIR] [--port N] [--host H] [--rate-limit-per-minute N]
+const HELP = `usage: fake-ctgov [--dir DIR] [--history-dir DIR] [--port N] [--host H] [--rate-limit-per-minute N]
                   [--fail-every K] [--delay-ms MS] [--seed S] [--data-timestamp T]`;
 
 const { values } = parseArgs({
   options: {
     dir: { type: 'string', default: fileURLToPath(new URL('../fixtures/ctgov/raw', import.meta.url)) },
+    'history-dir': { type: 'string' },
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     'rate-limit-per-minute': { type: 'string' },
@@ -53,6 +55,7 @@ if (!existsSync(values.dir) || !statSync(values.dir).isDirectory()) {
 
 const fake = await startFakeCtgov({
   dir: values.dir,
+  historyDir: values['history-dir'],
   port: int('port', values.port),
   host: values.host,
   rateLimitPerMinute: int('rate-limit-per-minute', values['rate-limit-per-minute']),

@@ -31,7 +31,7 @@ export async function workerEnv(ctgovUrl: string, config: Record<string, unknown
   const mirrorDir = join(cwd, 'mirror');
   const base = {
     ctgov: { rateLimitPerMinute: 100_000, timeoutMs: 5_000, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, runBudget: 50 } },
-    schedules: { incremental: NEVER, discover: NEVER, refresh: NEVER, mirror: NEVER },
+    schedules: { incremental: NEVER, discover: NEVER, refresh: NEVER, mirror: NEVER, backfill: NEVER },
     sync: { queuePollMs: 300 },
   };
   writeFileSync(join(cwd, 'config.json'), JSON.stringify(merge(base, config)));
