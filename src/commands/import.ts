@@ -4,6 +4,7 @@ import { listStudyFiles, readStudyFiles } from '../pipeline/readStudyFiles.js';
 import { EXIT_OK, EXIT_SOME_FAILED, type CliIo } from './io.js';
 import { assertMirrorWritable, syncMirror } from '../pipeline/mirrorTarget.js';
 import { parseInstant, printRunSummary, progressPrinter } from './output.js';
+import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface ImportOptions {
   observedAt?: string;
@@ -17,7 +18,7 @@ export async function runImport(app: AppContext, io: CliIo, paths: string[], opt
   await assertMirrorWritable(mirror);
   const progress = progressPrinter(io.stderr);
   const summary = await runBatches(
-    { pool: app.db.pool, log: app.log, mirror },
+    { pool: app.db.pool, log: app.log, mirror, webhooks: webhookMatches(app.config.webhooks) },
     { job: 'import', trigger: 'import', observedAt, params: { paths }, track: { source: 'import', reason: paths.join(', ') } },
     readStudyFiles(files, app.config.sync.storeBatchSize),
     progress,

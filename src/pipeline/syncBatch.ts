@@ -15,12 +15,15 @@ import {
 import { syncMirrorDirs } from '../mirror/write.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
 import { failureOf, prepareRecord } from './prepare.js';
+import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 export interface SyncDeps {
   pool: pg.Pool;
   log: Logger;
   /** When set, the pages of new and changed studies are re-exported after each batch commits. */
   mirror?: MirrorTarget;
+  /** Configured webhooks (see StoreContext.webhooks). */
+  webhooks?: readonly WebhookMatch[];
 }
 
 export interface RawRecord {

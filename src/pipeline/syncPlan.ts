@@ -5,6 +5,7 @@ import { syncMirror } from './mirrorTarget.js';
 import { idSource, parseQueryExpression, querySource } from './apiSources.js';
 import { runBatches, type Progress, type RunSummary, type SourceBatch } from './runBatches.js';
 import type { RunTrigger } from './runs.js';
+import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface SyncPlan {
   ids: NctId[];
@@ -29,7 +30,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
     for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal);
   }
   return runBatches(
-    { pool: app.db.pool, log: app.log, mirror: syncMirror(app.config) },
+    { pool: app.db.pool, log: app.log, mirror: syncMirror(app.config), webhooks: webhookMatches(app.config.webhooks) },
     {
       job,
       trigger,

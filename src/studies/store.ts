@@ -5,6 +5,8 @@ import { diffStudies } from './diff.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
 import { normalizeValidated } from './normalize.js';
 import { CHILD_TABLES, toChildRows, toStudyRow, type ChildRows } from './studyRows.js';
+import { enqueueDeliveries } from '../webhooks/enqueueDeliveries.js';
+import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 /**
  * One study as fetched. A full observation carries its normalized form and content hash; a
@@ -74,6 +76,8 @@ export interface StoreContext {
   observedAt: Date;
   /** Adds the stored studies to tracked_studies (if not tracked yet) with this source. */
   track?: { source: 'config' | 'cli' | 'query' | 'import' | 'resync'; reason: string | null };
+  /** Configured webhooks: the changes written get their outbox rows in the same transaction. */
+  webhooks?: readonly WebhookMatch[];
 }
 
 export interface StoreResult {
@@ -158,6 +162,8 @@ export async function storeBatch(
       );
     }
     if (toWrite.length > 0) result.changeRows = await writeStudies(client, ctx, toWrite);
+    // Webhook outbox, committed with the change rows it carries (src/webhooks/).
+    if (ctx.webhooks && result.changeRows > 0) await enqueueDeliveries(client, ctx.runId, toWrite.map((w) => w.obs.nctId), ctx.webhooks);
     if (ctx.track) await trackStudies(client, ids, ctx.track);
   }
 
@@ -356,6 +362,8 @@ export async function markRemoved(client: pg.ClientBase, ctx: StoreContext, ids:
     [ids, ctx.observedAt, ctx.runId, STUDY_PRESENCE_PATH],
   );
   await client.query('update ctgov.sync_runs set removed = removed + $2 where id = $1', [ctx.runId, rows.length]);
+  // Webhook outbox, committed with the `removed` rows it carries (src/webhooks/).
+  if (ctx.webhooks && rows.length > 0) await enqueueDeliveries(client, ctx.runId, rows.map((r) => r.nct_id), ctx.webhooks);
   return rows.map((r) => r.nct_id);
 }
 
