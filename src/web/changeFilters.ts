@@ -35,7 +35,7 @@ export class FilterError extends Error {}
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
 const KNOWN = new Set(['path', 'kind', 'since', 'until', 'nct', 'q', 'cursor', 'limit']);
-const PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_|' -]+)*(\.\*)?$/;
+const PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[^\u0000-\u001f*]+)?(\.\*)?$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**

@@ -27,14 +27,20 @@ export function diffRows(changes: readonly FieldChange[]): DiffRow[] {
 function diffRow(c: FieldChange): DiffRow {
   const { oldValue: a, newValue: b } = c;
   if (Array.isArray(a) || Array.isArray(b)) return { label: c.path, mode: 'set', ...setDiff(asArray(a), asArray(b)) };
+  // A code or a date (one word each side) reads best as before/after; prose is word-diffed.
+  if ((typeof a === 'string' || typeof b === 'string') && !/\s/.test(textOf(a) + textOf(b))) return scalarRow(c);
   if (typeof a === 'string' || typeof b === 'string' || isObject(a) || isObject(b)) {
     return { label: c.path, mode: 'text', ...wordDiff(textOf(a), textOf(b)) };
   }
+  return scalarRow(c);
+}
+
+function scalarRow(c: FieldChange): DiffRow {
   return {
     label: c.path,
     mode: 'scalar',
-    before: a === null ? EMPTY : html`<del>${textOf(a)}</del>`,
-    after: b === null ? EMPTY : html`<ins>${textOf(b)}</ins>`,
+    before: c.oldValue === null ? EMPTY : html`<del>${textOf(c.oldValue)}</del>`,
+    after: c.newValue === null ? EMPTY : html`<ins>${textOf(c.newValue)}</ins>`,
   };
 }
 
