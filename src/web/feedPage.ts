@@ -43,7 +43,7 @@ function changeTable(rows: readonly ChangeListRow[]): SafeHtml {
 <thead><tr><th scope="col">Detected</th><th scope="col">Study</th><th scope="col">Path</th><th scope="col">Kind</th><th scope="col">Value</th></tr></thead>
 <tbody>
 ${rows.map(
-  (r) => html`<tr><td class="when"><time datetime="${r.detectedAt.toISOString()}">${formatInstant(r.detectedAt)}</time></td>
+  (r) => html`<tr data-change="${r.id}"><td class="when"><time datetime="${r.detectedAt.toISOString()}">${formatInstant(r.detectedAt)}</time></td>
 <td><a href="/studies/${r.nctId}${r.versionId !== null ? `?to=${r.versionId}` : ''}">${r.nctId}</a> ${r.title ?? ''}</td>
 <td class="path">${r.path}</td><td>${r.kind}</td><td class="preview">${r.preview ?? ''}</td></tr>\n`,
 )}

@@ -26,6 +26,12 @@ export async function handleWeb(req: IncomingMessage, res: ServerResponse, url: 
     send(res, 200, 'text/css; charset=utf-8', STYLESHEET, { 'cache-control': 'max-age=3600' });
     return true;
   }
+  if (path === '/favicon.ico') {
+    // Browsers ask for it on every page; there is none, and a 404 would be logged as an error.
+    res.writeHead(204, { ...SECURITY_HEADERS, 'cache-control': 'max-age=86400' });
+    res.end();
+    return true;
+  }
   if (path === '/') {
     await answer(res, 'html', async () => {
       const query = parseChangeQuery(url.searchParams);
