@@ -29,32 +29,18 @@ export interface ChangePage<T> {
   next?: string;
 }
 
-const PREVIEW_CHARS = 140;
-
 /** Newest changes first, for the HTML list: values cut to a preview (a criteria text can be 20 kB). */
 export function listChanges(pool: pg.Pool, query: ChangeQuery): Promise<ChangePage<ChangeListRow>> {
-  return page(pool, query, `left(coalesce(c.new_value, c.old_value)::text, ${PREVIEW_CHARS}) as preview`);
+  return page(pool, query, LIST_SQL);
 }
 
 /** Newest changes first with their old and new values, for the feeds. */
 export function listChangesWithValues(pool: pg.Pool, query: ChangeQuery): Promise<ChangePage<FullChangeRow>> {
-  return page(pool, query, 'c.old_value as "oldValue", c.new_value as "newValue"');
+  return page(pool, query, VALUES_SQL);
 }
 
-async function page<T extends ChangeRow>(pool: pg.Pool, query: ChangeQuery, valueColumns: string): Promise<ChangePage<T>> {
-  const { where, values } = whereClause(query);
-  values.push(query.limit + 1);
-  // valueColumns is one of the two constants above, never input.
-  const { rows } = await pool.query<T & { cursorAt: string }>(
-    `select c.id, c.nct_id as "nctId", s.brief_title as title, c.path, c.kind, c.detected_at as "detectedAt",
-            c.detected_at::text as "cursorAt", c.run_id as "runId", c.version_id as "versionId", ${valueColumns}
-       from ctgov.field_changes c
-       join ctgov.studies s using (nct_id)
-      where ${where}
-      order by c.detected_at desc, c.id desc
-      limit $${values.length}`,
-    values,
-  );
+async function page<T extends ChangeRow>(pool: pg.Pool, query: ChangeQuery, sql: string): Promise<ChangePage<T>> {
+  const { rows } = await pool.query<T & { cursorAt: string }>(sql, parameters(query));
   const more = rows.length > query.limit;
   const shown = more ? rows.slice(0, query.limit) : rows;
   const last = shown[shown.length - 1];
@@ -62,24 +48,40 @@ async function page<T extends ChangeRow>(pool: pg.Pool, query: ChangeQuery, valu
   return more && last ? { rows: result, next: encodeCursor({ detectedAt: last.cursorAt, id: last.id }) } : { rows: result };
 }
 
-/** Every filter a parameter; the SQL text only ever depends on which filters are present. */
-function whereClause(query: ChangeQuery): { where: string; values: unknown[] } {
+/** One parameter per filter, null when absent (see FILTERED). */
+function parameters(query: ChangeQuery): unknown[] {
   const f: ChangeFilters = query.filters;
-  const parts: string[] = ['true'];
-  const values: unknown[] = [];
-  const param = (v: unknown): string => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  if (f.path) parts.push(`c.path like ${param(pathPattern(f.path))}`);
-  if (f.kind) parts.push(`c.kind = ${param(f.kind)}`);
-  if (f.since) parts.push(`c.detected_at >= ${param(f.since)}`);
-  if (f.until) parts.push(`c.detected_at < ${param(f.until)}`);
-  if (f.nct) parts.push(`c.nct_id = ${param(f.nct)}`);
-  if (f.q) {
-    const words = f.q.split(/\s+/).filter(Boolean).map((w) => `%${escapeLike(w)}%`);
-    parts.push(`s.brief_title ilike all (${param(words)}::text[])`);
-  }
-  if (query.cursor) parts.push(`(c.detected_at, c.id) < (${param(query.cursor.detectedAt)}::timestamptz, ${param(query.cursor.id)})`);
-  return { where: parts.join(' and '), values };
+  const words = f.q ? f.q.split(/\s+/).filter(Boolean).map((w) => `%${escapeLike(w)}%`) : null;
+  return [
+    f.path ? pathPattern(f.path) : null,
+    f.kind ?? null,
+    f.since ?? null,
+    f.until ?? null,
+    f.nct ?? null,
+    words,
+    query.cursor?.detectedAt ?? null,
+    query.cursor?.id ?? null,
+    query.limit + 1,
+  ];
 }
+
+const COMMON_COLUMNS = `c.id, c.nct_id as "nctId", s.brief_title as title, c.path, c.kind, c.detected_at as "detectedAt",
+       c.detected_at::text as "cursorAt", c.run_id as "runId", c.version_id as "versionId"`;
+
+// One statement for every combination of filters: an absent filter is a null parameter, and the
+// planner drops its condition (unnamed statements are planned with their parameter values).
+const FILTERED = `
+  from ctgov.field_changes c
+  join ctgov.studies s using (nct_id)
+ where ($1::text is null or c.path like $1)
+   and ($2::text is null or c.kind = $2)
+   and ($3::timestamptz is null or c.detected_at >= $3)
+   and ($4::timestamptz is null or c.detected_at < $4)
+   and ($5::text is null or c.nct_id = $5)
+   and ($6::text[] is null or s.brief_title ilike all ($6))
+   and ($7::timestamptz is null or (c.detected_at, c.id) < ($7, $8::bigint))
+ order by c.detected_at desc, c.id desc
+ limit $9`;
+
+const LIST_SQL = `select ${COMMON_COLUMNS}, left(coalesce(c.new_value, c.old_value)::text, 140) as preview ${FILTERED}`;
+const VALUES_SQL = `select ${COMMON_COLUMNS}, c.old_value as "oldValue", c.new_value as "newValue" ${FILTERED}`;

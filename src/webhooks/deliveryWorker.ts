@@ -39,20 +39,14 @@ export function startWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDelivery
 
   async function drain(): Promise<void> {
     while (!stopped) {
-      const d = await claim(pool, leaseMs);
+      const d = await claim(pool, leaseMs, [...byKey.keys()]);
       if (!d) return;
       await deliver(d);
     }
   }
 
   async function deliver(d: DeliveryRow): Promise<void> {
-    const hook = byKey.get(d.hook);
-    if (!hook) {
-      await finish(pool, d.id, 'failed', null, `hook ${d.hook} is no longer configured`);
-      deps.metrics.attempt(d.hook, 'failed');
-      log.warn({ delivery: d.id, hook: d.hook }, 'webhook delivery dropped: hook no longer configured');
-      return;
-    }
+    const hook = byKey.get(d.hook)!; // claim() only takes deliveries of configured hooks
     const body = await buildPayload(pool, d);
     const answer = await post(hook, d.id, body, options.timeoutMs, abort.signal, deps.userAgent);
     if (answer.error === undefined) {
@@ -110,15 +104,20 @@ export function startWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDelivery
   };
 }
 
-async function claim(pool: pg.Pool, leaseMs: number): Promise<DeliveryRow | undefined> {
+/**
+ * Only deliveries of hooks this worker is configured with: a worker still running an older
+ * configuration leaves a new hook's deliveries to one that knows its url and secret.
+ */
+async function claim(pool: pg.Pool, leaseMs: number, hooks: string[]): Promise<DeliveryRow | undefined> {
+  if (hooks.length === 0) return undefined;
   const { rows } = await pool.query<DeliveryRow>(
     `update ctgov.webhook_deliveries d
         set attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $1::float8 / 1000)
       where d.id = (select id from ctgov.webhook_deliveries
-                     where status = 'pending' and next_attempt_at <= now()
+                     where status = 'pending' and next_attempt_at <= now() and hook = any ($2::text[])
                      order by next_attempt_at, id limit 1 for update skip locked)
       returning d.id, d.hook, d.run_id, d.change_ids, d.attempts`,
-    [leaseMs],
+    [leaseMs, hooks],
   );
   return rows[0];
 }
