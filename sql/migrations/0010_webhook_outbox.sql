@@ -20,3 +20,7 @@ create table ctgov.webhook_deliveries (
 );
 create index webhook_deliveries_due_idx on ctgov.webhook_deliveries (next_attempt_at) where status = 'pending';
 create index webhook_deliveries_run_idx on ctgov.webhook_deliveries (run_id, hook);
+
+-- The web view's change feed pages newest first by (detected_at, id): with this index a page of
+-- 1,000 rows is an index range scan, not a sort of the whole history.
+create index field_changes_time_id_idx on ctgov.field_changes (detected_at desc, id desc);

@@ -69,19 +69,26 @@ const COMMON_COLUMNS = `c.id, c.nct_id as "nctId", s.brief_title as title, c.pat
        c.detected_at::text as "cursorAt", c.run_id as "runId", c.version_id as "versionId"`;
 
 // One statement for every combination of filters: an absent filter is a null parameter, and the
-// planner drops its condition (unnamed statements are planned with their parameter values).
+// planner drops its condition (unnamed statements are planned with their parameter values). The
+// page's ids are chosen first, so that only its rows' values are read (and decompressed).
 const FILTERED = `
-  from ctgov.field_changes c
+  from (
+    select c.id
+      from ctgov.field_changes c
+      join ctgov.studies s using (nct_id)
+     where ($1::text is null or c.path like $1)
+       and ($2::text is null or c.kind = $2)
+       and ($3::timestamptz is null or c.detected_at >= $3)
+       and ($4::timestamptz is null or c.detected_at < $4)
+       and ($5::text is null or c.nct_id = $5)
+       and ($6::text[] is null or s.brief_title ilike all ($6))
+       and ($7::timestamptz is null or (c.detected_at, c.id) < ($7, $8::bigint))
+     order by c.detected_at desc, c.id desc
+     limit $9
+  ) page
+  join ctgov.field_changes c using (id)
   join ctgov.studies s using (nct_id)
- where ($1::text is null or c.path like $1)
-   and ($2::text is null or c.kind = $2)
-   and ($3::timestamptz is null or c.detected_at >= $3)
-   and ($4::timestamptz is null or c.detected_at < $4)
-   and ($5::text is null or c.nct_id = $5)
-   and ($6::text[] is null or s.brief_title ilike all ($6))
-   and ($7::timestamptz is null or (c.detected_at, c.id) < ($7, $8::bigint))
- order by c.detected_at desc, c.id desc
- limit $9`;
+ order by c.detected_at desc, c.id desc`;
 
 const LIST_SQL = `select ${COMMON_COLUMNS}, left(coalesce(c.new_value, c.old_value)::text, 140) as preview ${FILTERED}`;
 const VALUES_SQL = `select ${COMMON_COLUMNS}, c.old_value as "oldValue", c.new_value as "newValue" ${FILTERED}`;
