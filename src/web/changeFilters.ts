@@ -1,4 +1,4 @@
-import { isNctId } from '../ctgov/nctId.js';
+import { parseNctId } from '../ctgov/nctId.js';
 
 export type ChangeKindFilter = 'added' | 'changed' | 'removed';
 
@@ -76,9 +76,11 @@ export function parseChangeQuery(params: URLSearchParams): ChangeQuery {
   if (filters.since && filters.until && filters.since >= filters.until) throw new FilterError('since: must be before until');
   const nct = get('nct');
   if (nct !== undefined) {
-    const id = nct.toUpperCase();
-    if (!isNctId(id)) throw new FilterError('nct: expected an NCT ID (NCT followed by 8 digits)');
-    filters.nct = id;
+    try {
+      filters.nct = parseNctId(nct);
+    } catch {
+      throw new FilterError('nct: expected an NCT ID (NCT followed by 8 digits)');
+    }
   }
   const q = get('q');
   if (q !== undefined) {

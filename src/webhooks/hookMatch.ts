@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { parseNctId } from '../ctgov/nctId.js';
 
 export type WebhookConfig = Config['webhooks'][number];
 
@@ -20,7 +21,8 @@ export function webhookMatches(hooks: readonly WebhookConfig[]): WebhookMatch[] 
   return hooks.map((h) => ({
     key: hookKey(h),
     pathPatterns: h.paths && !h.paths.includes('*') ? h.paths.map(pathPattern) : null,
-    nctIds: h.nctIds ?? null,
+    // The configuration accepts the forms CT.gov accepts (nct1234567); the rows hold canonical IDs.
+    nctIds: h.nctIds?.map((id) => parseNctId(id)) ?? null,
     kinds: h.kinds ?? null,
   }));
 }

@@ -117,7 +117,7 @@ describe('Atom feed, JSON API and access', () => {
       ['kind=moved', 'kind: expected added, changed or removed'],
       ['limit=5000', 'limit: expected a whole number from 1 to 1000'],
       ['cursor=abc', 'cursor: not a cursor from a previous page'],
-      ['nct=NCT123', 'nct: expected an NCT ID'],
+      ['nct=NCTABC', 'nct: expected an NCT ID'],
       ['source=live', 'unknown parameter source'],
       ["path=status';drop", 'path: expected a field path'],
       ['since=2026-11-22&until=2026-11-01', 'since: must be before until'],

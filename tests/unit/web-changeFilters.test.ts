@@ -38,7 +38,7 @@ describe('parseChangeQuery', () => {
     ['limit=0', 'limit: expected a whole number from 1 to 1000'],
     ['limit=1e3', 'limit: expected a whole number'],
     ['cursor=bm90IGEgY3Vyc29y', 'cursor: not a cursor'],
-    ['nct=NCT1', 'nct: expected an NCT ID'],
+    ['nct=XYZ1', 'nct: expected an NCT ID'],
     ['kind=added&kind=removed', 'parameter kind is given 2 times'],
     ['source=history', 'unknown parameter source'],
   ])('rejects %s', (qs, reason) => {
