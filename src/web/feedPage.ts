@@ -1,4 +1,4 @@
-import { filterParams, type ChangeQuery } from './changeFilters.js';
+import { DEFAULT_LIMIT, filterParams, type ChangeQuery } from './changeFilters.js';
 import type { ChangeListRow, ChangePage } from './changeQueries.js';
 import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
@@ -25,7 +25,7 @@ export function renderFeedPage(query: ChangeQuery, page: ChangePage<ChangeListRo
   <label>Until <input type="date" name="until" value="${f.untilText ?? ''}"></label>
   <label>NCT ID <input name="nct" value="${f.nct ?? ''}" placeholder="NCT01234567" size="12"></label>
   <label>Title words <input name="q" value="${f.q ?? ''}" size="18"></label>
-  ${query.limit !== 50 ? html`<input type="hidden" name="limit" value="${query.limit}">` : ''}
+  ${query.limit !== DEFAULT_LIMIT ? html`<input type="hidden" name="limit" value="${query.limit}">` : ''}
   <button type="submit">Filter</button>
   ${filtered ? html`<a href="/">Clear filters</a>` : ''}
 </form>
