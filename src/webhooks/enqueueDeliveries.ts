@@ -5,10 +5,10 @@ import type { WebhookMatch } from './hookMatch.js';
 export const MAX_CHANGES_PER_DELIVERY = 1000;
 
 /**
- * Writes the outbox rows for the change rows this run wrote for these studies: one delivery per
- * matching hook (split every MAX_CHANGES_PER_DELIVERY changes). Runs inside the transaction that
- * wrote the changes, so both commit or neither does. A change already carried by a delivery of
- * this run and hook (a study written twice in one run) is not enqueued again.
+ * Writes the outbox rows for the change rows this transaction wrote for these studies: one
+ * delivery per matching hook (split every MAX_CHANGES_PER_DELIVERY changes). Called once, inside
+ * the transaction that wrote the changes, so both commit or neither does, and a change row (which
+ * one transaction writes) is carried by one delivery per hook.
  */
 export async function enqueueDeliveries(
   client: pg.ClientBase,
@@ -30,10 +30,8 @@ with h as (
     join h on (h."pathPatterns" is null or c.path like any (h."pathPatterns"))
           and (h."nctIds" is null or c.nct_id = any (h."nctIds"))
           and (h.kinds is null or c.kind = any (h.kinds))
-   where c.run_id = $1 and c.nct_id = any ($2::text[])
-     and not exists (
-       select 1 from ctgov.webhook_deliveries d
-        where d.run_id = $1 and d.hook = h.key and c.id = any (d.change_ids))
+   -- Rows inserted by this transaction carry its id as xmin (the store uses no savepoints).
+   where c.run_id = $1 and c.nct_id = any ($2::text[]) and c.xmin = pg_current_xact_id()::xid
 )
 insert into ctgov.webhook_deliveries (hook, run_id, change_ids)
 select key, $1, array_agg(id order by id) from matched group by key, chunk order by key, chunk`;

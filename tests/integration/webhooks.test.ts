@@ -158,6 +158,30 @@ describe('webhooks', () => {
     expect(metrics).toContain(`ctgov_sync_webhook_outbox{status="failed"} ${failed.rows[0]!.n}\n`);
   }, 60_000);
 
+  it('enqueues each change row once when one run writes a study in two batches', async () => {
+    const [a, b] = [hostileVersions()[1], hostileVersions()[1]];
+    a.protocolSection.statusModule.overallStatus = 'SUSPENDED';
+    b.protocolSection.statusModule.overallStatus = 'RECRUITING';
+    async function* two(): AsyncGenerator<SourceBatch> {
+      yield { records: [{ raw: a }], failures: [] };
+      yield { records: [{ raw: b }], failures: [] };
+    }
+    const run = await runBatches(
+      { pool: t.db.pool, log: silentLog, webhooks: webhookMatches(hooks) },
+      { job: 'import', trigger: 'import', observedAt: new Date('2026-11-23T12:00:00Z') },
+      two(),
+    );
+    const written = await t.db.pool.query<{ id: number }>('select id from ctgov.field_changes where run_id = $1 order by id', [run.runId]);
+    expect(written.rows.length).toBeGreaterThanOrEqual(2);
+    const { rows } = await t.db.pool.query<{ id: string }>(
+      "select unnest(change_ids) as id from ctgov.webhook_deliveries where run_id = $1 and hook = 'all' order by 1",
+      [run.runId],
+    );
+    expect(rows.map((r) => Number(r.id))).toEqual(written.rows.map((r) => r.id));
+    const deliveriesOfRun = await t.db.pool.query<{ n: number }>("select count(*)::int as n from ctgov.webhook_deliveries where run_id = $1 and hook = 'all'", [run.runId]);
+    expect(deliveriesOfRun.rows[0]!.n).toBe(2); // one per committed batch
+  });
+
   it('writes no outbox row when the batch that would carry it rolls back', async () => {
     const before = await t.db.pool.query<{ n: number }>('select count(*)::int as n from ctgov.webhook_deliveries');
     const bad = hostileVersions()[1];
