@@ -21,6 +21,16 @@ const nctIdString = z.string().refine(
   { message: 'expected an NCT ID (NCT followed by 8 digits)' },
 );
 
+const webhookSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  url: z.url({ protocol: /^https?$/ }),
+  secret: z.string().min(16, { message: 'expected a secret of at least 16 characters' }),
+  /** Field paths or prefixes (`status.*`); all paths when absent. */
+  paths: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.]*(\.\*)?$|^\*$/, { message: 'expected a field path or a prefix such as status.*' })).min(1).optional(),
+  nctIds: z.array(nctIdString).min(1).optional(),
+  kinds: z.array(z.enum(['added', 'changed', 'removed'])).min(1).optional(),
+});
+
 const configSchema = z.strictObject({
   database: z.strictObject({
     url: z.string().refine(isDatabaseUrl, { message: 'expected a postgres:// or postgresql:// URL' }).nullable(),
@@ -85,6 +95,17 @@ const configSchema = z.strictObject({
   http: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
+    authToken: z.string().min(16, { message: 'expected a token of at least 16 characters' }).nullable(),
+  }),
+  webhooks: z.array(webhookSchema).refine((hooks) => new Set(hooks.map((h) => h.name ?? h.url)).size === hooks.length, {
+    message: 'expected each webhook to have a distinct name (or url)',
+  }),
+  webhookDelivery: z.strictObject({
+    maxAttempts: positiveInt.max(100),
+    baseDelayMs: z.number().int().min(0),
+    maxDelayMs: z.number().int().min(0),
+    timeoutMs: positiveInt,
+    pollMs: positiveInt,
   }),
   log: z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -108,6 +129,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => unknown }
   LOG_PRETTY: { path: ['log', 'pretty'], parse: parseFlag },
   HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   HTTP_HOST: { path: ['http', 'host'], parse: (v) => v },
+  HTTP_AUTH_TOKEN: { path: ['http', 'authToken'], parse: (v) => v },
   WATCHLIST: { path: ['watchlist', 'ids'], parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 

@@ -9,6 +9,7 @@ import { cumulative, progressBar } from './progress.js';
 
 /** Clocks differ a little between machines; a minute ahead is not "the future". */
 const FUTURE_SLACK_MS = 60_000;
+import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface ImportOptions {
   observedAt?: string;
@@ -28,7 +29,7 @@ export async function runImport(app: AppContext, io: CliIo, paths: string[], opt
   const progress = progressBar(io.stderr);
   progress.start(files.length);
   const summary = await runBatches(
-    { pool: app.db.pool, log: app.log, mirror },
+    { pool: app.db.pool, log: app.log, mirror, webhooks: webhookMatches(app.config.webhooks) },
     { job: 'import', trigger: 'import', observedAt, params: { paths }, track: { source: 'import', reason: paths.join(', ') } },
     readStudyFiles(files, app.config.sync.storeBatchSize),
     cumulative(progress),

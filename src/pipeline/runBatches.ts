@@ -82,7 +82,12 @@ export async function runBatches(
   const failures: FailureRecord[] = [];
   const exported: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
   const progress: Progress = { done: 0, failed: 0 };
-  const ctx: StoreContext = { runId, observedAt: spec.observedAt, ...(spec.track ? { track: spec.track } : {}) };
+  const ctx: StoreContext = {
+    runId,
+    observedAt: spec.observedAt,
+    ...(spec.track ? { track: spec.track } : {}),
+    ...(deps.webhooks?.length ? { webhooks: deps.webhooks } : {}),
+  };
   const inFlight: Slot[] = [];
 
   async function commit(prepared: PreparedBatch, batch: SourceBatch): Promise<Commit> {

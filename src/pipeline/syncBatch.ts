@@ -17,12 +17,15 @@ import { failureOf } from './failureOf.js';
 import type { Observation } from './observation.js';
 import { validateNormalizeHash } from './validateNormalizeHash.js';
 import { writeBatch, type WriteResult } from './writeBatch.js';
+import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 export interface SyncDeps {
   pool: pg.Pool;
   log: Logger;
   /** When set, the pages of new and changed studies are re-exported after each batch commits. */
   mirror?: MirrorTarget;
+  /** Configured webhooks (see StoreContext.webhooks). */
+  webhooks?: readonly WebhookMatch[];
 }
 
 export interface RawRecord {

@@ -5,6 +5,7 @@ import { mirrorToKeepInSync } from './mirrorTarget.js';
 import { idSource, parseQueryExpression, querySource } from './apiSources.js';
 import { runBatches, type Progress, type RunSummary, type SourceBatch } from './runBatches.js';
 import type { RunTrigger } from '../sql/runs.js';
+import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface SyncPlan {
   ids: NctId[];
@@ -36,7 +37,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
     for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
   }
   return runBatches(
-    { pool: app.db.pool, log: app.log, mirror: mirrorToKeepInSync(app.config) },
+    { pool: app.db.pool, log: app.log, mirror: mirrorToKeepInSync(app.config), webhooks: webhookMatches(app.config.webhooks) },
     {
       job,
       trigger,

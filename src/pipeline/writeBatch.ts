@@ -18,6 +18,7 @@ import {
 } from '../studies/store.js';
 import type { FullObservation, Observation } from './observation.js';
 import { validateNormalizeHash } from './validateNormalizeHash.js';
+import { enqueueDeliveries } from '../webhooks/enqueueDeliveries.js';
 
 export interface WriteResult {
   inserted: NctId[];
@@ -58,6 +59,8 @@ export async function writeBatch(
     await touchUnchanged(client, plan.unchanged, ctx.observedAt);
     await updateHashes(client, plan.newHashes);
     if (plan.toWrite.length > 0) plan.changeRows = await writeStudies(client, ctx, plan.toWrite);
+    // Webhook outbox, committed with the change rows it carries (src/webhooks/).
+    if (ctx.webhooks && plan.changeRows > 0) await enqueueDeliveries(client, ctx.runId, plan.toWrite.map((w) => w.obs.nctId), ctx.webhooks);
     if (ctx.track && byId.size > 0) await trackStudies(client, [...byId.keys()], ctx.track);
   }
   if (failures.length > 0) await insertFailures(client, ctx.runId, failures);

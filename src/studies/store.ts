@@ -4,6 +4,8 @@ import { addRunCounts } from '../sql/runs.js';
 import type { TrackSource } from '../sql/tracking.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
 import { CHILD_TABLES, toChildRows, toStudyRow, type ChildRows } from './studyRows.js';
+import { enqueueDeliveries } from '../webhooks/enqueueDeliveries.js';
+import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 /**
  * A study to write as a new version: normalized, with its content hash, its raw record and that
@@ -42,6 +44,8 @@ export interface StoreContext {
   observedAt: Date;
   /** Adds the stored studies to tracked_studies (if not tracked yet) with this source. */
   track?: { source: TrackSource; reason: string | null };
+  /** Configured webhooks: the changes written get their outbox rows in the same transaction. */
+  webhooks?: readonly WebhookMatch[];
 }
 
 /** What is stored of a study before the batch writes it. */
@@ -229,6 +233,8 @@ export async function markRemoved(client: pg.ClientBase, ctx: StoreContext, ids:
     [ids, ctx.observedAt, ctx.runId, STUDY_PRESENCE_PATH],
   );
   await addRunCounts(client, ctx.runId, { removed: rows.length });
+  // Webhook outbox, committed with the `removed` rows it carries (src/webhooks/).
+  if (ctx.webhooks && rows.length > 0) await enqueueDeliveries(client, ctx.runId, rows.map((r) => r.nct_id), ctx.webhooks);
   return rows.map((r) => r.nct_id);
 }
 

@@ -2,12 +2,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import type { HealthReport } from './health.js';
+import { hasToken } from '../web/security.js';
 
 export interface HttpEndpoints {
   health(): Promise<HealthReport>;
   metrics(): Promise<{ contentType: string; body: string }>;
   /** POST /resync with a JSON body; answers a status and a JSON body. */
   resync(body: unknown): Promise<{ status: number; body: unknown }>;
+  /** The web view (src/web/): answers true when it served the path. */
+  web?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /** When set, every path but /healthz (and /resync, this host only) needs this token. */
+  authToken?: string | null;
 }
 
 export interface WorkerHttpServer {
@@ -54,7 +59,13 @@ export async function startHttpServer(host: string, port: number, endpoints: Htt
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, endpoints: HttpEndpoints): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://worker').pathname;
+  const url = new URL(req.url ?? '/', 'http://worker');
+  const path = url.pathname;
+  if (endpoints.authToken && path !== '/healthz' && path !== '/resync' && !hasToken(req, endpoints.authToken)) {
+    return text(res, 401, 'authorization required: Authorization: Bearer <http.authToken>\n', {
+      'www-authenticate': 'Basic realm="ctgov-sync", charset="UTF-8"',
+    });
+  }
   if (path === '/resync' && req.method === 'POST') return postResync(req, res, endpoints);
   if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
   if (path === '/healthz') {
@@ -67,7 +78,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Http
     res.end(m.body);
     return;
   }
-  text(res, 404, 'not found: try /healthz or /metrics\n');
+  if (endpoints.web && (await endpoints.web(req, res, url))) return;
+  text(res, 404, 'not found: try /, /healthz or /metrics\n');
 }
 
 async function postResync(req: IncomingMessage, res: ServerResponse, endpoints: HttpEndpoints): Promise<void> {

@@ -18,6 +18,10 @@ import { releaseAbandonedWork } from './releaseAbandonedWork.js';
 import { createResyncQueue } from './resyncQueue.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 import { removeWorkerInfo, writeWorkerInfo } from './workerInfo.js';
+import { handleWeb } from '../web/webRoutes.js';
+import { assertHttpAuth } from '../web/security.js';
+import { startWebhookDelivery } from '../webhooks/deliveryWorker.js';
+import { createWebhookMetrics } from '../webhooks/webhookMetrics.js';
 
 export interface RunningWorker {
   readonly httpPort: number;
@@ -35,6 +39,7 @@ export interface RunningWorker {
  */
 export async function startWorker(app: AppContext, jobs: readonly Job[]): Promise<RunningWorker> {
   const { config, log, db } = app;
+  assertHttpAuth(config.http);
   const shutdown = new AbortController();
   const metrics = createWorkerMetrics();
   const failures = createFailedRunLog(db.pool, log);
@@ -64,10 +69,20 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
         }),
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
       resync: (body) => answerResync(db.pool, body, () => queue.wake()),
+      web: (req, res, url) => handleWeb(req, res, url, { pool: db.pool, ctgovStudyBaseUrl: config.mirror.ctgovStudyBaseUrl }),
+      authToken: config.http.authToken,
     },
     log,
   ));
 
+  const deliveries = startWebhookDelivery({
+    pool: db.pool,
+    log: log.child({ component: 'webhooks' }),
+    hooks: config.webhooks,
+    options: config.webhookDelivery,
+    metrics: createWebhookMetrics(metrics.registry, db.pool),
+    userAgent: config.ctgov.userAgent,
+  });
   for (const job of jobs) if (job.schedule(config) === null) void runner.trigger(job, 'startup');
   const byName = new Map(jobs.map((j) => [j.name, j]));
   const entries = jobs.flatMap((j) => {
@@ -92,6 +107,7 @@ export async function startWorker(app: AppContext, jobs: readonly Job[]): Promis
     });
     const timedOut = await Promise.race([settled, timeout]);
     clearTimeout(timer);
+    await deliveries.stop();
     if (!timedOut) await failures.flush();
     await http.close();
     if (infoDir) removeWorkerInfo(infoDir);
