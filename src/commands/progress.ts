@@ -17,12 +17,14 @@ export interface ProgressBar {
   tick(n?: number): void;
   /** A better total (a query's totalCount, a folder's file count). */
   setTotal(total: number): void;
+  /** A few words shown after the count (e.g. the versions a backfill fetched). */
+  note(text: string): void;
   /** Removes the bar; safe to call twice or without start. */
   stop(): void;
 }
 
 export function progressBar(out: ProgressOut, unit: [one: string, many: string] = ['study', 'studies']): ProgressBar {
-  if (!out.isTTY) return { start() {}, tick() {}, setTotal() {}, stop() {} };
+  if (!out.isTTY) return { start() {}, tick() {}, setTotal() {}, note() {}, stop() {} };
   const startedAt = Date.now();
   let done = 0;
   let total = 0;
@@ -30,7 +32,7 @@ export function progressBar(out: ProgressOut, unit: [one: string, many: string] 
   const bar = new cliProgress.SingleBar(
     {
       stream: out as unknown as NodeJS.WritableStream,
-      format: `  {bar} {value}/{total} ${unit[1]} | {rate}/s | ETA {eta_formatted}`,
+      format: `  {bar} {value}/{total} ${unit[1]}{note} | {rate}/s | ETA {eta_formatted}`,
       clearOnComplete: true,
       stopOnComplete: false,
       hideCursor: true,
@@ -48,7 +50,7 @@ export function progressBar(out: ProgressOut, unit: [one: string, many: string] 
     start(t) {
       total = Math.max(t, 0);
       running = true;
-      bar.start(total, 0, { rate: '0' });
+      bar.start(total, 0, { rate: '0', note: '' });
     },
     tick(n = 1) {
       if (!running) return;
@@ -59,6 +61,9 @@ export function progressBar(out: ProgressOut, unit: [one: string, many: string] 
         bar.setTotal(total);
       }
       bar.update(done, { rate: rate() });
+    },
+    note(text) {
+      if (running) bar.update(done, { note: text ? `, ${text}` : '' });
     },
     setTotal(t) {
       if (!running || t < done) return;

@@ -27,6 +27,7 @@ export function renderAtomFeed(base: string, query: ChangeQuery, page: ChangePag
     <updated>${r.detectedAt.toISOString()}</updated>
     <link rel="alternate" type="text/html" href="${x(link)}"/>
     <category term="${x(r.kind)}" label="kind"/>
+    <category term="${x(r.source)}" label="source"/>
     <category term="${x(r.path)}" label="path"/>
     <summary type="text">${x(text)}</summary>
   </entry>`;

@@ -1,12 +1,15 @@
 import { parseNctId } from '../ctgov/nctId.js';
 
 export type ChangeKindFilter = 'added' | 'changed' | 'removed';
+export type ChangeSourceFilter = 'live' | 'history';
 
 /** The filters shared by the change feed page, the Atom feed and /api/changes. */
 export interface ChangeFilters {
   /** A field path, or a prefix ending in `.*` (`status.*`, `locations.*`). */
   path?: string;
   kind?: ChangeKindFilter;
+  /** `live` (syncs and imports) or `history` (rows the backfill made from CT.gov's versions). */
+  source?: ChangeSourceFilter;
   /** detected_at ≥ since, < until (dates are whole UTC days: until 2026-11-21 includes that day). */
   since?: Date;
   until?: Date;
@@ -34,7 +37,7 @@ export class FilterError extends Error {}
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
-const KNOWN = new Set(['path', 'kind', 'since', 'until', 'nct', 'q', 'cursor', 'limit']);
+const KNOWN = new Set(['path', 'kind', 'source', 'since', 'until', 'nct', 'q', 'cursor', 'limit']);
 const PATH = /^[A-Za-z][A-Za-z0-9_]*(\.[^\u0000-\u001f*]+)?(\.\*)?$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -62,6 +65,11 @@ export function parseChangeQuery(params: URLSearchParams): ChangeQuery {
   if (kind !== undefined) {
     if (kind !== 'added' && kind !== 'changed' && kind !== 'removed') throw new FilterError('kind: expected added, changed or removed');
     filters.kind = kind;
+  }
+  const source = get('source');
+  if (source !== undefined) {
+    if (source !== 'live' && source !== 'history') throw new FilterError('source: expected live or history');
+    filters.source = source;
   }
   const since = get('since');
   if (since !== undefined) {
@@ -129,6 +137,7 @@ export function filterParams(filters: ChangeFilters, extra: { limit?: number; cu
   const p = new URLSearchParams();
   if (filters.path) p.set('path', filters.path);
   if (filters.kind) p.set('kind', filters.kind);
+  if (filters.source) p.set('source', filters.source);
   if (filters.sinceText) p.set('since', filters.sinceText);
   if (filters.untilText) p.set('until', filters.untilText);
   if (filters.nct) p.set('nct', filters.nct);

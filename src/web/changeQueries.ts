@@ -8,6 +8,7 @@ export interface ChangeRow {
   title: string | null;
   path: string;
   kind: 'added' | 'changed' | 'removed';
+  source: 'live' | 'history';
   detectedAt: Date;
   runId: number | null;
   versionId: number | null;
@@ -62,10 +63,11 @@ function parameters(query: ChangeQuery): unknown[] {
     query.cursor?.detectedAt ?? null,
     query.cursor?.id ?? null,
     query.limit + 1,
+    f.source ?? null,
   ];
 }
 
-const COMMON_COLUMNS = `c.id, c.nct_id as "nctId", s.brief_title as title, c.path, c.kind, c.detected_at as "detectedAt",
+const COMMON_COLUMNS = `c.id, c.nct_id as "nctId", s.brief_title as title, c.path, c.kind, c.source, c.detected_at as "detectedAt",
        c.detected_at::text as "cursorAt", c.run_id as "runId", c.version_id as "versionId"`;
 
 // One statement for every combination of filters: an absent filter is a null parameter, and the
@@ -78,6 +80,7 @@ const FILTERED = `
       join ctgov.studies s using (nct_id)
      where ($1::text is null or c.path like $1)
        and ($2::text is null or c.kind = $2)
+       and ($10::text is null or c.source = $10)
        and ($3::timestamptz is null or c.detected_at >= $3)
        and ($4::timestamptz is null or c.detected_at < $4)
        and ($5::text is null or c.nct_id = $5)

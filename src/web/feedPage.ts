@@ -21,6 +21,10 @@ export function renderFeedPage(query: ChangeQuery, page: ChangePage<ChangeListRo
     <option value=""${f.kind ? '' : ' selected'}>any</option>
     ${(['added', 'changed', 'removed'] as const).map((k) => html`<option value="${k}"${f.kind === k ? html` selected` : ''}>${k}</option>`)}
   </select></label>
+  <label>Source <select name="source">
+    <option value=""${f.source ? '' : ' selected'}>any</option>
+    ${(['live', 'history'] as const).map((k) => html`<option value="${k}"${f.source === k ? html` selected` : ''}>${k}</option>`)}
+  </select></label>
   <label>Since <input type="date" name="since" value="${f.sinceText ?? ''}"></label>
   <label>Until <input type="date" name="until" value="${f.untilText ?? ''}"></label>
   <label>NCT ID <input name="nct" value="${f.nct ?? ''}" placeholder="NCT01234567" size="12"></label>

@@ -72,7 +72,7 @@ describe('ctgov-sync backfill against the fake CT.gov (real processes, real HTTP
     const r = await runCli(['backfill', SCENARIO_ID], { env: env.env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^backfill run \d+ succeeded: 1 studies backfilled, 0 unchanged, 0 without history, 0 failed; 4 versions fetched, 5 requests/);
+    expect(r.stdout).toMatch(/^backfill run \d+ succeeded: 1 study backfilled, 0 unchanged, 0 without history, 0 failed; 4 versions fetched, 5 requests/);
     expect(fake.requests.map((q) => q.path).sort()).toEqual([
       `/int/studies/${SCENARIO_ID}/history`,
       ...[0, 1, 2, 3].map((v) => `/int/studies/${SCENARIO_ID}/history/${v}`),
@@ -136,7 +136,7 @@ describe('ctgov-sync backfill against the fake CT.gov (real processes, real HTTP
     fake.resetCounts();
     const forced = await runCli(['backfill', SCENARIO_ID, '--force'], { env: env.env });
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toMatch(/1 studies backfilled.*4 versions fetched, 5 requests/);
+    expect(forced.stdout).toMatch(/1 study backfilled.*4 versions fetched, 5 requests/);
     const after = await env.withDb(counts);
     expect(after.changes).toBe(before.changes);
     expect(Number(after.max_change)).toBeGreaterThan(Number(before.max_change));

@@ -17,7 +17,7 @@ describe('ctgov-sync migrate (real process)', () => {
     const first = await runCli(['migrate'], { cwd });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`applied ${readMigrations().length} migration\\(s\\) to embedded`));
+    expect(first.stdout).toMatch(new RegExp(`applied ${readMigrations().length} migrations to embedded`));
     expect(existsSync(join(cwd, 'data', 'pgdata'))).toBe(true);
     const second = await runCli(['migrate'], { cwd });
     expect(second.code).toBe(0);

@@ -3,7 +3,7 @@ import { CTGOV_FIXTURE_DIR, fixtureIds } from '../support/ctgovFixtures.js';
 import { runCli } from '../support/cli.js';
 import { cliEnv, startCli, type CliEnv } from '../support/cliEnv.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
-import { eventually } from '../support/workerHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 /* What a run that did not fully succeed tells its user: which studies failed; an interruption is not an error. */
 
@@ -51,7 +51,7 @@ describe('partial and interrupted runs (real process, fake CT.gov)', () => {
     fake.injectFaults({ kind: 'slow', path: '/studies', delayMs: 300 });
     fake.resetCounts();
     const cli = startCli(['sync', ...ids], { ...e.env, LOG_LEVEL: 'info' });
-    await eventually(async () => fake.requests.filter((q) => q.path === '/studies' && q.finished !== undefined).length >= 3, 30_000);
+    await waitFor(async () => fake.requests.filter((q) => q.path === '/studies' && q.finished !== undefined).length >= 3, { timeoutMs: 30_000 });
     process.kill(cli.pid, 'SIGINT');
     const r = await cli.exited;
     fake.clearFaults();

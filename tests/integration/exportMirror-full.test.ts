@@ -6,7 +6,7 @@ import type { NctId } from '../../src/ctgov/nctId.js';
 import { parseCtgovStudy } from '../../src/ctgov/schema.js';
 import type { ValuedChange } from '../../src/mirror/full/changeLines.js';
 import { renderFullPage, type FullPageLimits } from '../../src/mirror/full/renderFullPage.js';
-import { DEFAULT_MIRROR_SETTINGS } from '../../src/mirror/render.js';
+import { DEFAULT_MIRROR_SETTINGS } from '../support/mirrorSettings.js';
 import { exportAll, exportPages, type MirrorTarget } from '../../src/pipeline/exportMirror.js';
 import { runBatches, type SourceBatch } from '../../src/pipeline/runBatches.js';
 import type { ChangeKind, Json } from '../../src/studies/model.js';

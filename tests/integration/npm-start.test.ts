@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CTGOV_FIXTURE_DIR } from '../support/ctgovFixtures.js';
 import { repoRoot } from '../support/cli.js';
 import { startFakeCtgov } from '../support/fakeCtgov.js';
-import { eventually, workerEnv } from '../support/workerHarness.js';
+import { workerEnv } from '../support/workerHarness.js';
 import pg from 'pg';
+import { waitFor } from '../support/waitFor.js';
 
 /*
  * `npm start` under a supervisor (systemd, pm2, `timeout`, a CI job): the supervisor signals the
@@ -48,19 +49,19 @@ describe('npm start', () => {
       if (npm.exitCode === null) npm.kill('SIGKILL');
     });
 
-    workerPid = await eventually(async () => {
+    workerPid = await waitFor(async () => {
       const line = stderr.split('\n').find((l) => l.includes('"msg":"worker started"'));
       return line ? (JSON.parse(line) as { pid: number }).pid : undefined;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     expect(workerPid).not.toBe(npm.pid);
-    await eventually(async () => stderr.includes('"msg":"job run finished"') || stderr.includes('"msg":"sync run finished"'), 30_000);
+    await waitFor(async () => stderr.includes('"msg":"job run finished"') || stderr.includes('"msg":"sync run finished"'), { timeoutMs: 30_000 });
 
     npm.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
     expect(code).toBe(0);
     expect(stderr).toContain('"msg":"worker stopped"');
     // The worker went with npm: no orphan adopted by init.
-    await eventually(async () => !alive(workerPid!), 5_000);
+    await waitFor(async () => !alive(workerPid!), { timeoutMs: 5_000 });
 
     if (env.databaseUrl) {
       const dbName = new URL(env.databaseUrl).pathname.slice(1);

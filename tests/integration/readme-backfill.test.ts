@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/backfillRun.js';
-import { ctgovClientFromConfig } from '../../src/commands/ctgovClient.js';
+import { ctgovClientFromConfig } from '../../src/ctgovClient.js';
 import { loadConfig } from '../../src/config.js';
 import type { CtgovClient } from '../../src/ctgov/client.js';
 import type { NctId } from '../../src/ctgov/nctId.js';

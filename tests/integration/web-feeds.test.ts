@@ -118,7 +118,7 @@ describe('Atom feed, JSON API and access', () => {
       ['limit=5000', 'limit: expected a whole number from 1 to 1000'],
       ['cursor=abc', 'cursor: not a cursor from a previous page'],
       ['nct=NCTABC', 'nct: expected an NCT ID'],
-      ['source=live', 'unknown parameter source'],
+      ['source=both', 'source: expected live or history'],
       ["path=status';drop", 'path: expected a field path'],
       ['since=2026-11-22&until=2026-11-01', 'since: must be before until'],
     ];
@@ -132,6 +132,22 @@ describe('Atom feed, JSON API and access', () => {
     expect((await get('/studies/NCT0001')).status).toBe(400);
     expect((await get(`/studies/${HOSTILE_ID}?to=1`)).status).toBe(404);
     expect((await get(`/studies/${HOSTILE_ID}?evil=1`)).status).toBe(400);
+  });
+
+  it('filters by source: live rows from syncs, history rows from the backfill', async () => {
+    // The backfill writes rows with source 'history'; make one study's first observation such rows.
+    const { rowCount } = await t.db.pool.query("update ctgov.field_changes set source = 'history', ct_version = 0 where nct_id = $1 and kind = 'added'", [HOSTILE_ID]);
+    expect(rowCount).toBeGreaterThan(0);
+    const history = (await (await get('/api/changes?source=history&limit=1000')).json()) as { changes: Json[] };
+    expect(history.changes).toHaveLength(rowCount!);
+    expect(history.changes.every((c) => c.nctId === HOSTILE_ID && c.kind === 'added' && c.source === 'history')).toBe(true);
+    const live = (await (await get('/api/changes?source=live&limit=1000')).json()) as { changes: Json[] };
+    const { rows } = await t.db.pool.query<{ n: number }>("select count(*)::int as n from ctgov.field_changes where source = 'live'");
+    expect(live.changes.length).toBe(Math.min(rows[0]!.n, 1000));
+    expect(live.changes.some((c) => c.source !== 'live')).toBe(false);
+    const atom = await (await get('/feeds/changes.atom?source=history&limit=5')).text();
+    expect(atom).toContain('<category term="history" label="source"/>');
+    expect(atom).not.toContain('<category term="live" label="source"/>');
   });
 
   it('sends headers that forbid framing and inline script, and stays read-only', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CTGOV_FIXTURE_DIR } from '../support/ctgovFixtures.js';
 import { startFakeCtgov, type FakeCtgov } from '../support/fakeCtgov.js';
 import { startWebhookReceiver } from '../support/webhookReceiver.js';
-import { eventually, exitWithin, openDb, startWorkerProcess, workerEnv, type WorkerEnv, type WorkerProcess } from '../support/workerHarness.js';
+import { exitWithin, openDb, startWorkerProcess, workerEnv, type WorkerEnv, type WorkerProcess } from '../support/workerHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 /*
  * At least once across a crash: a real `ctgov-sync worker` syncs its watchlist (the outbox row is
@@ -42,7 +43,7 @@ describe('webhook delivery when the worker is killed mid-delivery', () => {
     const first = startWorkerProcess(env);
     workers.push(first);
     await first.ready();
-    await eventually(async () => receiver.received.length > 0, 30_000);
+    await waitFor(async () => receiver.received.length > 0, { timeoutMs: 30_000 });
     first.kill('SIGKILL');
     await first.exited;
 

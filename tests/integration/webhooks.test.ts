@@ -10,7 +10,7 @@ import { createWebhookMetrics } from '../../src/webhooks/webhookMetrics.js';
 import { openTestDatabase, silentLog, type TestDatabase } from '../support/testDb.js';
 import { HOSTILE_ID, hostileVersions, loadWebFixtures } from '../support/webFixtures.js';
 import { startWebhookReceiver, type Received } from '../support/webhookReceiver.js';
-import { eventually } from '../support/workerHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 /*
  * Webhooks against a real receiver on loopback: the outbox rows written by the sync's own
@@ -85,10 +85,10 @@ describe('webhooks', () => {
   it('delivers signed payloads that carry each change exactly once', async () => {
     await start(hooks);
     const expected = await t.db.pool.query<{ n: number }>('select count(*)::int as n from ctgov.webhook_deliveries');
-    await eventually(async () => {
+    await waitFor(async () => {
       const { rows } = await t.db.pool.query<{ n: number }>("select count(*)::int as n from ctgov.webhook_deliveries where status = 'delivered'");
       return rows[0]!.n === expected.rows[0]!.n;
-    }, 60_000);
+    }, { timeoutMs: 60_000 });
     for (const [hook, secret] of [['all', SECRET_ALL], ['status', SECRET_STATUS]] as const) {
       const got = receiver.received.filter((r) => r.path === `/${hook}`);
       for (const r of got) expect(signatureOk(r, secret)).toBe(true);
@@ -130,12 +130,12 @@ describe('webhooks', () => {
     );
     expect(run.counts.changed).toBe(1);
     const registry = await start(more);
-    const final = await eventually(async () => {
+    const final = await waitFor(async () => {
       const { rows } = await t.db.pool.query<{ hook: string; status: string; attempts: number; last_error: string | null; last_status: number | null }>(
         "select hook, status, attempts, last_error, last_status from ctgov.webhook_deliveries where hook in ('flaky', 'dead') order by hook",
       );
       return rows.length === 2 && rows.every((r) => r.status !== 'pending') ? rows : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     expect(final).toEqual([
       { hook: 'dead', status: 'failed', attempts: 3, last_status: 500, last_error: 'gave up after 3 attempts; last: HTTP 500: receiver says no' },
       { hook: 'flaky', status: 'delivered', attempts: 3, last_status: 200, last_error: null },

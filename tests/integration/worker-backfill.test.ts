@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../jobs/backfill.js';
 import type { AppContext } from '../../src/app.js';
-import { ctgovClientFromConfig } from '../../src/commands/ctgovClient.js';
+import { ctgovClientFromConfig } from '../../src/ctgovClient.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { CtgovClient } from '../../src/ctgov/client.js';
 import type { NctId } from '../../src/ctgov/nctId.js';

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, exitWithin, getText, startWorkerProcess, workerEnv, type WorkerProcess } from '../support/workerHarness.js';
+import { exitWithin, getText, startWorkerProcess, workerEnv, type WorkerProcess } from '../support/workerHarness.js';
+import { waitFor } from '../support/waitFor.js';
 
 /* The worker with CT.gov out of reach, and with a MIRROR_DIR it cannot use. */
 
@@ -78,7 +79,7 @@ describe('worker without CT.gov', () => {
     env.env.MIRROR_DIR = file;
     const worker = start(env);
     expect(await exitWithin(worker, 30_000)).toEqual({ code: 2, signal: null });
-    await eventually(async () => worker.stderr().includes('cannot write mirror pages'), 1_000);
+    await waitFor(async () => worker.stderr().includes('cannot write mirror pages'), { timeoutMs: 1_000 });
     expect(worker.stderr()).toMatch(/^ctgov-sync: cannot write mirror pages to .*not-a-dir \((EEXIST|ENOTDIR)\)[^\n]*\n$/);
     expect(worker.lines.some((l) => l.msg === 'worker started')).toBe(false);
   });

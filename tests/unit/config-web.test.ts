@@ -56,9 +56,11 @@ describe('web and webhook configuration', () => {
     expect(err.message).toMatch(message);
   });
 
-  it('matches NCT IDs in the forms the configuration accepts', () => {
-    const hook = { url: 'https://example.org/x', secret: 'a-secret-of-16-chars', nctIds: ['nct1949129'] };
+  it('matches NCT IDs in the forms the configuration accepts (any case), and refuses short ones', () => {
+    const hook = { url: 'https://example.org/x', secret: 'a-secret-of-16-chars', nctIds: ['nct01949129'] };
     expect(webhookMatches(loadConfig(withFile({ webhooks: [hook] })).webhooks)[0]!.nctIds).toEqual(['NCT01949129']);
+    const short = errorOf(withFile({ webhooks: [{ ...hook, nctIds: ['nct1949129'] }] }));
+    expect(short.key).toBe('webhooks.0.nctIds.0');
   });
 
   it('refuses two hooks under one name', () => {
