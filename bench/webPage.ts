@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
 import { runBatches, type SourceBatch } from '../src/pipeline/runBatches.js';
-import { handleWeb } from '../src/web/webRoutes.js';
-import { startHttpServer } from '../src/worker/httpServer.js';
+import { startWebServer } from '../tests/support/webServer.js';
 import { silentLog } from '../tests/support/testDb.js';
 import { Catalog } from './catalog.js';
 import { openBenchDatabase } from './database.js';
@@ -65,18 +64,8 @@ try {
   const study = (await pool.query<{ nct_id: string }>("select nct_id from ctgov.field_changes where kind = 'changed' limit 1")).rows[0]!.nct_id;
   say(`${rows[0]!.n} change rows`);
 
-  const server = await startHttpServer(
-    '127.0.0.1',
-    0,
-    {
-      health: async () => ({ ok: true, body: { status: 'ok', database: 'ok', scheduler: 'running', queue: 'polling', running: [] } }),
-      metrics: async () => ({ contentType: 'text/plain', body: '' }),
-      resync: async () => ({ status: 404, body: {} }),
-      web: (req, res, url) => handleWeb(req, res, url, { pool, ctgovStudyBaseUrl: 'https://clinicaltrials.gov/study/' }),
-    },
-    silentLog,
-  );
-  const base = `http://127.0.0.1:${server.port}`;
+  const server = await startWebServer(pool);
+  const base = server.url;
   const pages: Array<[string, string]> = [
     ['change feed, 1,000 newest changes', '/?limit=1000'],
     ['change feed, 1,000 changes, path=locations.* kind=added', '/?limit=1000&path=locations.*&kind=added'],
