@@ -7,11 +7,12 @@ const parse = (qs: string) => parseChangeQuery(new URLSearchParams(qs));
 describe('parseChangeQuery', () => {
   it('reads every filter, the limit and the cursor', () => {
     const cursor = encodeCursor({ detectedAt: '2026-11-21 06:00:00+00', id: 42 });
-    const q = parse(`path=status.*&kind=changed&since=2026-11-01&until=2026-11-21&nct=nct01949129&q=stem+cells&limit=10&cursor=${cursor}`);
+    const q = parse(`path=status.*&kind=changed&source=history&since=2026-11-01&until=2026-11-21&nct=nct01949129&q=stem+cells&limit=10&cursor=${cursor}`);
     expect(q).toEqual({
       filters: {
         path: 'status.*',
         kind: 'changed',
+        source: 'history',
         since: new Date('2026-11-01T00:00:00Z'),
         sinceText: '2026-11-01',
         until: new Date('2026-11-22T00:00:00Z'), // the whole day of 2026-11-21
@@ -22,7 +23,7 @@ describe('parseChangeQuery', () => {
       limit: 10,
       cursor: { detectedAt: '2026-11-21 06:00:00+00', id: 42 },
     });
-    expect(filterParams(q.filters, { limit: 10 }).toString()).toBe('path=status.*&kind=changed&since=2026-11-01&until=2026-11-21&nct=NCT01949129&q=stem+cells&limit=10');
+    expect(filterParams(q.filters, { limit: 10 }).toString()).toBe('path=status.*&kind=changed&source=history&since=2026-11-01&until=2026-11-21&nct=NCT01949129&q=stem+cells&limit=10');
   });
 
   it('treats empty parameters as absent (an empty form field)', () => {
@@ -40,7 +41,7 @@ describe('parseChangeQuery', () => {
     ['cursor=bm90IGEgY3Vyc29y', 'cursor: not a cursor'],
     ['nct=XYZ1', 'nct: expected an NCT ID'],
     ['kind=added&kind=removed', 'parameter kind is given 2 times'],
-    ['source=history', 'unknown parameter source'],
+    ['source=all', 'source: expected live or history'],
   ])('rejects %s', (qs, reason) => {
     expect(() => parse(qs)).toThrow(FilterError);
     expect(() => parse(qs)).toThrow(reason);
