@@ -17,7 +17,10 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
+/** `name` is prefixed with BENCH_DB_PREFIX when it is set, so two benches can share a server. */
+export async function openBenchDatabase(baseName: string): Promise<BenchDatabase> {
+  const name = `${process.env.BENCH_DB_PREFIX ?? ''}${baseName}`;
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`BENCH_DB_PREFIX: ${name} is not a plain database name (lower case letters, digits, _)`);
   const adminUrl = process.env.BENCH_DATABASE_URL;
   if (adminUrl) {
     await adminQuery(adminUrl, `drop database if exists ${name} with (force)`);
