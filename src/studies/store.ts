@@ -163,21 +163,12 @@ export async function writeStudies(
 
   await replaceChildRows(client, ids, items.map((i) => toChildRows(i.obs.study)));
 
-  const changesJson = ({ obs, changes }: (typeof items)[number]) =>
-    changes
-      .map((c) =>
-        JSON.stringify({
-          nct_id: obs.study.nctId,
-          path: c.path,
-          kind: c.kind,
-          old_value: c.oldValue,
-          new_value: c.newValue,
-          version_id: versionOf.get(obs.study.nctId) ?? null,
-          ct_last_update_post_date: lastUpdate.get(obs.study.nctId),
-        }),
-      )
-      .join(',');
-  for (const slice of jsonSlices(items.filter((i) => i.changes.length > 0), changesJson)) {
+  // One element per study, its changes as they are (FieldChange serialises to the keys the
+  // statement reads): the study's columns are written once, not once per change row.
+  const studyChanges = ({ obs, changes }: (typeof items)[number]) =>
+    `{"nct_id":${JSON.stringify(obs.study.nctId)},"version_id":${versionOf.get(obs.study.nctId) ?? null},` +
+    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"changes":${JSON.stringify(changes)}}`;
+  for (const slice of jsonSlices(items.filter((i) => i.changes.length > 0), studyChanges)) {
     await client.query(INSERT_CHANGES, [slice, ctx.observedAt, ctx.runId]);
   }
   return items.reduce((n, i) => n + i.changes.length, 0);
@@ -312,9 +303,9 @@ select id, nct_id from v`;
 // JSON null (an absent side of an added or removed path) is SQL NULL, as json_to_recordset made it.
 const INSERT_CHANGES = `
 insert into ctgov.field_changes (nct_id, path, kind, old_value, new_value, detected_at, run_id, version_id, ct_last_update_post_date)
-select e->>'nct_id', e->>'path', e->>'kind', nullif(e->'old_value', 'null'), nullif(e->'new_value', 'null'), $2, $3,
-       (e->>'version_id')::bigint, (e->>'ct_last_update_post_date')::date
-  from jsonb_array_elements($1::jsonb) as e`;
+select s->>'nct_id', c->>'path', c->>'kind', nullif(c->'oldValue', 'null'), nullif(c->'newValue', 'null'), $2, $3,
+       (s->>'version_id')::bigint, (s->>'ct_last_update_post_date')::date
+  from jsonb_array_elements($1::jsonb) as s, jsonb_array_elements(s->'changes') as c`;
 
 const CHILD_INSERTS: Record<(typeof CHILD_TABLES)[number], string> = {
   conditions: childInsert('conditions', 'nct_id text, ordinal integer, name text, downcase_name text'),
