@@ -11,6 +11,11 @@ export interface IdBatch {
   requested: NctId[];
   /** Raw records as parsed JSON (canonical studies, each once). */
   studies: unknown[];
+  /**
+   * Parallel to `studies`: each record's JSON text as CT.gov sent it (see StudiesPageResult),
+   * undefined for a record read on its own (an alias, an ID the list did not answer).
+   */
+  texts: (string | undefined)[];
   /** CT.gov has no such study (404): removed, or never existed. */
   notFound: NctId[];
   /** The requested ID was merged into `canonical`, whose record is in `studies`. */
@@ -37,18 +42,20 @@ export async function* fetchStudiesByIds(
   // An alias in one batch and its canonical ID in another must not yield the record twice.
   const yielded = new Set<string>();
   for await (const batch of orderedConcurrent(batches, ctx.concurrency, (b, s) => fetchBatch(ctx, b, s), signal)) {
-    batch.studies = batch.studies.filter((raw) => {
+    const keep = batch.studies.map((raw) => {
       const id = peekNctId(raw) ?? '';
       if (yielded.has(id)) return false;
       yielded.add(id);
       return true;
     });
+    batch.studies = batch.studies.filter((_, i) => keep[i]);
+    batch.texts = batch.texts.filter((_, i) => keep[i]);
     yield batch;
   }
 }
 
 async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal): Promise<IdBatch> {
-  const batch: IdBatch = { requested: ids, studies: [], notFound: [], aliases: [], invalid: [], malformed: [] };
+  const batch: IdBatch = { requested: ids, studies: [], texts: [], notFound: [], aliases: [], invalid: [], malformed: [] };
   await fetchIdsSplitting(ctx, ids, new Collector(batch), signal);
   return batch;
 }
@@ -58,10 +65,12 @@ async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal)
  * (414, URI too long, is halved the same way: each half is a shorter URL.)
  */
 async function fetchIdsSplitting(ctx: ClientContext, ids: NctId[], out: Collector, signal: AbortSignal): Promise<void> {
-  const records: unknown[] = [];
+  const records: Array<{ raw: unknown; text: string | undefined }> = [];
   try {
     const params = { 'filter.ids': ids.join(','), pageSize: String(ctx.pageSize) };
-    for await (const page of iterateStudyPages(ctx, params, signal)) records.push(...page.studies);
+    for await (const page of iterateStudyPages(ctx, params, signal)) {
+      page.studies.forEach((raw, i) => records.push({ raw, text: page.texts?.[i] }));
+    }
   } catch (err) {
     if (!(err instanceof FetchError) || (err.status !== 400 && err.status !== 414)) throw err;
     if (ids.length === 1) {
@@ -102,10 +111,11 @@ class Collector {
   readonly #ids = new Set<NctId>();
   constructor(readonly batch: IdBatch) {}
 
-  addStudy(id: NctId, raw: unknown): void {
+  addStudy(id: NctId, raw: unknown, text?: string): void {
     if (this.#ids.has(id)) return;
     this.#ids.add(id);
     this.batch.studies.push(raw);
+    this.batch.texts.push(text);
   }
 
   /**
@@ -114,13 +124,13 @@ class Collector {
    * without a readable nctId are skipped: the ID they answer for is then unanswered and is looked
    * up on its own, which recovers them under a known ID.
    */
-  match(ids: NctId[], records: unknown[]): NctId[] {
+  match(ids: NctId[], records: ReadonlyArray<{ raw: unknown; text: string | undefined }>): NctId[] {
     const wanted = new Set(ids);
     const answered = new Set<NctId>();
-    for (const raw of records) {
+    for (const { raw, text } of records) {
       const id = canonicalOrUndefined(peekNctId(raw));
       if (!id) continue;
-      this.addStudy(id, raw);
+      this.addStudy(id, raw, text);
       if (wanted.has(id)) answered.add(id);
       for (const alias of peekNctIdAliases(raw).map(canonicalOrUndefined)) {
         if (alias && alias !== id && wanted.has(alias) && !answered.has(alias)) {

@@ -5,7 +5,12 @@ import type { Endpoint } from './clientEvent.js';
 
 export interface GetOptions<T> {
   endpoint: Endpoint;
-  /** Checks a 200 body; throwing means the body is garbage and the request is retried. */
+  /**
+   * Reads a 200 body as JSON (JSON.parse of its UTF-8 text when unset); throwing means invalid
+   * JSON, and the request is retried.
+   */
+  read?: (body: Buffer) => unknown;
+  /** Checks a 200 body's JSON; throwing means the body is garbage and the request is retried. */
   parse: (json: unknown) => T;
   /** Statuses handed back to the caller as text instead of being treated as failures. */
   passStatuses?: readonly number[];

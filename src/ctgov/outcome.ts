@@ -1,7 +1,7 @@
 import { FetchError } from '../errors.js';
 import type { GetOptions, HttpResult } from './getOptions.js';
 import { parseRetryAfter, type RetryReason } from './retry.js';
-import type { RawResponse } from './sendOnce.js';
+import { bodyText, type RawResponse } from './sendOnce.js';
 
 /** What one attempt amounts to: an answer for the caller, a reason to try again, or a final error. */
 export type Outcome<T> =
@@ -25,6 +25,12 @@ export function bodyExcerpt(text: string): string {
   return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
 }
 
+/** The head of a body as text: enough for an excerpt or a sniff, without decoding megabytes. */
+function bodyHead(res: RawResponse): string {
+  // 4 bytes per character at most: the first EXCERPT_CHARS * 8 characters are all there.
+  return res.body.toString('utf8', 0, EXCERPT_CHARS * 8 * 4);
+}
+
 function header(res: RawResponse, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -32,9 +38,9 @@ function header(res: RawResponse, name: string): string | undefined {
 
 export function classifyResponse<T>(res: RawResponse, url: URL, o: GetOptions<T>): Outcome<T> {
   if (res.status === 200) return classifyOk(res, url, o);
-  const excerpt = bodyExcerpt(res.text);
+  const excerpt = bodyExcerpt(bodyHead(res));
   if (o.passStatuses?.includes(res.status)) {
-    return { kind: 'done', result: { status: res.status, text: res.text, location: header(res, 'location'), url: url.href } };
+    return { kind: 'done', result: { status: res.status, text: bodyText(res), location: header(res, 'location'), url: url.href } };
   }
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   const detail = `HTTP ${res.status}: ${excerpt}`;
@@ -52,15 +58,15 @@ export function classifyResponse<T>(res: RawResponse, url: URL, o: GetOptions<T>
 function classifyOk<T>(res: RawResponse, url: URL, o: GetOptions<T>): Outcome<T> {
   // The excerpt is made only for a bad body: a good one is megabytes that nobody reads twice.
   const badBody = (detail: string, cause?: unknown): Outcome<T> => {
-    const excerpt = bodyExcerpt(res.text);
+    const excerpt = bodyExcerpt(bodyHead(res));
     return { kind: 'retry', reason: 'badBody', status: 200, detail: `HTTP 200 with ${detail}: ${excerpt}`, bodyExcerpt: excerpt, cause };
   };
-  if (/html/i.test(header(res, 'content-type') ?? '') || /^\s*</.test(res.text)) return badBody('an HTML page instead of JSON');
+  if (/html/i.test(header(res, 'content-type') ?? '') || /^\s*</.test(bodyHead(res))) return badBody('an HTML page instead of JSON');
   let json: unknown;
   try {
-    json = JSON.parse(res.text);
+    json = o.read ? o.read(res.body) : JSON.parse(bodyText(res));
   } catch (err) {
-    return badBody(`invalid JSON (${res.text.length} chars)`, err);
+    return badBody(`invalid JSON (${res.body.length} bytes)`, err);
   }
   try {
     return { kind: 'done', result: { status: 200, value: o.parse(json), url: url.href } };

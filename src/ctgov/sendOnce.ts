@@ -7,8 +7,13 @@ const gunzipAsync = promisify(gunzip);
 export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text, decompressed. */
-  text: string;
+  /** The body, decompressed. */
+  body: Buffer;
+}
+
+/** The body as UTF-8 text. */
+export function bodyText(res: RawResponse): string {
+  return res.body.toString('utf8');
 }
 
 /**
@@ -29,8 +34,9 @@ export async function sendOnce(
     signal,
   });
   // A whole page is needed before JSON.parse can run anyway; one buffer is the cheapest read.
+  // It stays bytes: a /studies page is decoded study by study (splitStudiesPage), never whole.
   const buffer = Buffer.from(await res.body.arrayBuffer());
   const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
   const body = encoding === 'gzip' || encoding === 'x-gzip' ? await gunzipAsync(buffer) : buffer;
-  return { status: res.statusCode, headers: res.headers, text: body.toString('utf8') };
+  return { status: res.statusCode, headers: res.headers, body };
 }

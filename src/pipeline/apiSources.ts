@@ -12,7 +12,7 @@ import type { SourceBatch } from './runBatches.js';
 export async function* idSource(client: CtgovClient, ids: readonly NctId[], signal?: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of client.getStudiesByIds(ids, signal ? { signal } : {})) {
     yield {
-      records: b.studies.map((raw) => ({ raw })),
+      records: b.studies.map((raw, i) => ({ raw, ...(b.texts[i] === undefined ? {} : { rawJson: b.texts[i] }) })),
       failures: [
         ...b.invalid.map((i) => failureOf(i.nctId, 'fetch', new Error(`CT.gov rejected the ID: ${i.message}`))),
         ...b.malformed.map((m) =>
@@ -45,7 +45,8 @@ export async function* querySource(
     }
     // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
     while (page.studies.length > 0) {
-      yield { records: page.studies.splice(0, batchSize).map((raw) => ({ raw })), failures: [] };
+      const texts = page.texts?.splice(0, batchSize);
+      yield { records: page.studies.splice(0, batchSize).map((raw, i) => ({ raw, ...(texts ? { rawJson: texts[i] } : {}) })), failures: [] };
     }
   }
 }

@@ -90,7 +90,9 @@ export async function runBatches(
   };
   const inFlight: Slot[] = [];
 
-  async function commit(prepared: PreparedBatch, batch: SourceBatch): Promise<Commit> {
+  // Given only what it needs of the source batch: its records (and their texts) are not kept
+  // alive while the batch commits, only the observations prepared from them.
+  async function commit(prepared: PreparedBatch, batch: Pick<SourceBatch, 'removed' | 'aliases'>): Promise<Commit> {
     try {
       const outcome = await commitBatch({ ...deps, log }, ctx, prepared);
       const absent =
@@ -128,7 +130,7 @@ export async function runBatches(
       const prepared = await prepareBatch(batch.records, batch.failures, stored);
       const ids = batchIds(prepared, batch);
       while (inFlight.length >= IN_FLIGHT || inFlight.some((s) => overlaps(s.ids, ids))) await settleOldest();
-      inFlight.push({ ids, done: commit(prepared, batch) });
+      inFlight.push({ ids, done: commit(prepared, { removed: batch.removed, aliases: batch.aliases }) });
     }
     while (inFlight.length > 0) await settleOldest();
     if (deps.mirror) await exportIndex(deps.pool, deps.mirror, spec.observedAt);

@@ -30,7 +30,10 @@ export interface SyncDeps {
 
 export interface RawRecord {
   raw: unknown;
-  /** The record's JSON text, when the caller has it (saves serialising it again). */
+  /**
+   * The record's JSON text as it arrived, when the source has it: the raw hash is taken of it and
+   * a new version stores it, so the record is never serialised again.
+   */
   rawJson?: string;
 }
 

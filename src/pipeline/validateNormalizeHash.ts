@@ -18,9 +18,9 @@ export type Validated = { ok: true; observation: Observation } | { ok: false; fa
  * raw hash is among them skip all of that: it is a quick observation, unchanged.
  */
 export function validateNormalizeHash(raw: unknown, rawJson?: string, storedRawHashes?: ReadonlyMap<string, string>): Validated {
-  const text = rawRecordText(raw);
+  // The source's own text when it had one (a page, a file), else ours, serialised once for hash and version.
+  const text = rawRecordText(raw, rawJson);
   const rawHash = text?.hash;
-  // The source's own text when it had one (a file), else ours, serialised once for hash and version.
   rawJson ??= text?.json;
   if (rawHash !== undefined && storedRawHashes?.size) {
     const nctId = peekNctId(raw);

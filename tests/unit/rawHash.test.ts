@@ -55,6 +55,31 @@ describe('rawRecordText', () => {
     expect(rawRecordHash(raw)).not.toBe(createHash('sha256').update(json).digest('base64url'));
   });
 
+  it('hashes the text a record arrived as: minified like JSON.stringify, the same hash as before', () => {
+    const raw = fixture();
+    const minified = JSON.stringify(raw);
+    // Hashes stored before records came with their text stay valid for CT.gov's minified pages.
+    expect(rawRecordText(raw, minified)).toEqual(rawRecordText(raw));
+    const received = rawRecordText(raw, minified)!;
+    expect(received.json).toBe(minified);
+    // The text is what is hashed, not the record: other text, another hash.
+    const pretty = JSON.stringify(raw, null, 2);
+    expect(rawRecordHash(raw, pretty)).not.toBe(received.hash);
+    expect(rawRecordText(raw, pretty)!.json).toBe(pretty);
+  });
+
+  it('leaves the versionHolder member out of received text however it is spaced', () => {
+    for (const space of [undefined, 2, '\t']) {
+      const raw = fixture();
+      const before = rawRecordHash(raw, JSON.stringify(raw, null, space));
+      raw.derivedSection.miscInfoModule.versionHolder = '2031-12-31';
+      expect(rawRecordHash(raw, JSON.stringify(raw, null, space)), String(space)).toBe(before);
+      // Anything else in the text still counts.
+      raw.protocolSection.identificationModule.briefTitle += '.';
+      expect(rawRecordHash(raw, JSON.stringify(raw, null, space))).not.toBe(before);
+    }
+  });
+
   it('gives up (undefined) on what cannot be serialised', () => {
     const cyclic: Raw = { protocolSection: {} };
     cyclic.protocolSection.self = cyclic;
