@@ -21,6 +21,12 @@ import { runParseCeiling, runStage, type StageResult } from './stage.js';
  * processes), BENCH_KEEP=1 (keep the databases).
  */
 
+// `BENCH_SCALE=1 npm run bench` is `npm run bench:scale`.
+if (process.env.BENCH_SCALE === '1') {
+  await import('./scale.js');
+  process.exit(process.exitCode ?? 0);
+}
+
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 // An incremental sync's query: what CT.gov updated since the last run, i.e. the edited studies.
 const QUERY_FROM = '2026-11-20';

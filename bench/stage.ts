@@ -26,10 +26,11 @@ export function runParseCeiling(spec: ParseSpec): Promise<ParseResult> {
 }
 
 /** Forks dist/bench/<file>.js with the spec as its argument; its result is the last line it prints. */
-export async function runChild<R>(file: string, name: string, spec: object): Promise<R> {
+export async function runChild<R>(file: string, name: string, spec: object, onSpawn?: (pid: number) => void): Promise<R> {
   const execArgv = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   if (process.env.BENCH_PROFILE) execArgv.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${name}.cpuprofile`);
   const child = fork(childPath(file), [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
