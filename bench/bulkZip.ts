@@ -5,8 +5,9 @@ import { catalogId, type Catalog } from './catalog.js';
 /*
  * The catalog as a bulk download: one deflated `NCT….json` per study in a zip, like the
  * registry's JSON download that `import` reads. Streamed to disk entry by entry (a 100,000-study
- * zip is hundreds of MB). More than 65,535 entries need the zip64 end records, which the
- * importer's zip reader understands; entry offsets stay 32-bit, so the zip must stay below 4 GiB.
+ * zip is hundreds of MB). More than 65,535 entries need the zip64 end records; they are always
+ * written, so that the small zips of the tests take the same path. Entry offsets stay 32-bit, so
+ * the zip must stay below 4 GiB.
  */
 
 export function writeBulkZip(path: string, catalog: Pick<Catalog, 'n' | 'json'>): { bytes: number; jsonBytes: number } {
@@ -53,32 +54,30 @@ export function writeBulkZip(path: string, catalog: Pick<Catalog, 'n' | 'json'>)
     const dirOffset = offset;
     const dir = Buffer.concat(central);
     write(dir);
-    const count = catalog.n;
-    const zip64 = count > 0xffff || dirOffset > 0xffffffff;
-    if (zip64) {
-      const record = Buffer.alloc(56);
-      record.writeUInt32LE(0x06064b50, 0);
-      record.writeBigUInt64LE(44n, 4); // size of the rest of the record
-      record.writeUInt16LE(45, 12);
-      record.writeUInt16LE(45, 14);
-      record.writeBigUInt64LE(BigInt(count), 24);
-      record.writeBigUInt64LE(BigInt(count), 32);
-      record.writeBigUInt64LE(BigInt(dir.length), 40);
-      record.writeBigUInt64LE(BigInt(dirOffset), 48);
-      const recordOffset = offset;
-      write(record);
-      const locator = Buffer.alloc(20);
-      locator.writeUInt32LE(0x07064b50, 0);
-      locator.writeBigUInt64LE(BigInt(recordOffset), 8);
-      locator.writeUInt32LE(1, 16);
-      write(locator);
-    }
+    const count = BigInt(catalog.n);
+    const record = Buffer.alloc(56);
+    record.writeUInt32LE(0x06064b50, 0);
+    record.writeBigUInt64LE(44n, 4); // size of the rest of the record
+    record.writeUInt16LE(45, 12);
+    record.writeUInt16LE(45, 14);
+    record.writeBigUInt64LE(count, 24);
+    record.writeBigUInt64LE(count, 32);
+    record.writeBigUInt64LE(BigInt(dir.length), 40);
+    record.writeBigUInt64LE(BigInt(dirOffset), 48);
+    const recordOffset = offset;
+    write(record);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    locator.writeBigUInt64LE(BigInt(recordOffset), 8);
+    locator.writeUInt32LE(1, 16);
+    write(locator);
     const end = Buffer.alloc(22);
     end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(zip64 ? 0xffff : count, 8);
-    end.writeUInt16LE(zip64 ? 0xffff : count, 10);
+    // "See the zip64 record" for the count and the offset.
+    end.writeUInt16LE(0xffff, 8);
+    end.writeUInt16LE(0xffff, 10);
     end.writeUInt32LE(dir.length, 12);
-    end.writeUInt32LE(zip64 ? 0xffffffff : dirOffset, 16);
+    end.writeUInt32LE(0xffffffff, 16);
     write(end);
     return { bytes: offset, jsonBytes };
   } finally {
