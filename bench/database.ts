@@ -44,7 +44,8 @@ export async function openBenchDatabase(baseName: string): Promise<BenchDatabase
   return { kind: 'embedded', url, describe: 'embedded PGlite (in memory)', close: () => embedded.stop() };
 }
 
-async function migrated(url: string): Promise<void> {
+/** Applies the migrations, as the program does on start. */
+export async function migrated(url: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     await migrate(pool, silentLog);

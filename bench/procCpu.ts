@@ -19,6 +19,17 @@ export function machineCpuSeconds(): number | undefined {
   }
 }
 
+/** CPU seconds (user + system) one process has used so far. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICK;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds used so far by each backend connected to `database` on this machine. */
 export function backendCpu(database: string): Map<number, number> | undefined {
   try {
@@ -28,9 +39,8 @@ export function backendCpu(database: string): Map<number, number> | undefined {
       try {
         const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
         if (!cmd.startsWith('postgres: ') || !cmd.split(/\s+/).includes(database)) continue;
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICK);
+        const seconds = processCpuSeconds(Number(entry));
+        if (seconds !== undefined) out.set(Number(entry), seconds);
       } catch {
         // the process ended meanwhile
       }

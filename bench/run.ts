@@ -7,9 +7,10 @@ import { Catalog, catalogIds } from './catalog.js';
 import { measureCeiling } from './ceiling.js';
 import { openBenchDatabase, serverVersion } from './database.js';
 import { EDIT_KINDS, editStudy } from './edits.js';
+import { intEnv } from './env.js';
 import { formatTable, resultsJson, writeResults, type Measured } from './report.js';
 import { clearGzipMemo, idBatchUrls, startCatalogServer, warm } from './server.js';
-import { runStage, type StageResult } from './stage.js';
+import { runParseCeiling, runStage, type StageResult } from './stage.js';
 
 /*
  * `npm run bench`: one synthetic catalog through every stage in one run (see README.md).
@@ -19,6 +20,12 @@ import { runStage, type StageResult } from './stage.js';
  * (a folder for --cpu-prof profiles of each stage), BENCH_NODE_FLAGS (node flags for the stage
  * processes), BENCH_KEEP=1 (keep the databases).
  */
+
+// `BENCH_SCALE=1 npm run bench` is `npm run bench:scale`.
+if (process.env.BENCH_SCALE === '1') {
+  await import('./scale.js');
+  process.exit(process.exitCode ?? 0);
+}
 
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 // An incremental sync's query: what CT.gov updated since the last run, i.e. the edited studies.
@@ -81,6 +88,9 @@ try {
   say(`ceiling: ${Math.round(n / ceiling.seconds)}/s`);
 
   await warm(idBatchUrls(fake.url, ids, idBatchSize));
+  say('parse ceiling: gunzip + JSON.parse of the by-ID pages, in one process');
+  const parse = await runParseCeiling({ baseUrl: fake.url, n, idBatchSize });
+  say(`parse ceiling: ${Math.round(parse.studies / parse.seconds)}/s (${parse.pages} pages, best of ${parse.passes})`);
   const first = await stage('first_load', 'ids', '2026-11-01T06:00:00.000Z');
   const unchanged = await stage('unchanged', 'ids', '2026-11-02T06:00:00.000Z');
 
@@ -110,7 +120,7 @@ try {
     await small.close();
   }
 
-  const run = { n, smallN, edited, ceiling, first, unchanged, changed, byQuery, exported, exportedFull, smallFirst };
+  const run = { n, smallN, edited, ceiling, parse, first, unchanged, changed, byQuery, exported, exportedFull, smallFirst };
   const catalogMb = Math.round(catalog.bytes() / 2 ** 20);
   process.stdout.write(`\nctgov-sync benchmark, N=${n} (${catalogMb} MB of JSON), ${db.describe}\n\n${formatTable(run)}\n\n`);
   const results = resultsJson(run, {
@@ -127,12 +137,4 @@ try {
   rmSync(fullMirrorDir, { recursive: true, force: true });
   await db.close();
   await fake.close();
-}
-
-function intEnv(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return x;
 }

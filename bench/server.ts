@@ -5,6 +5,8 @@ import zlib from 'node:zlib';
 import { startFakeCtgov, type FakeCtgov } from '../tests/support/fakeCtgov.js';
 import type { Catalog } from './catalog.js';
 
+export { idBatchUrls } from './catalogIds.js';
+
 /*
  * The fake CT.gov of the tests, serving the synthetic catalog on loopback with no rate limit.
  *
@@ -44,15 +46,6 @@ export async function startCatalogServer(catalog: Catalog): Promise<FakeCtgov> {
   const fake = await startFakeCtgov({ maxLoggedRequests: 1_000_000 });
   for (let i = 0; i < catalog.n; i++) fake.setStudy(catalog.study(i));
   return fake;
-}
-
-/** The filter.ids URLs the client sends for these IDs in batches of `batchSize`. */
-export function idBatchUrls(baseUrl: string, ids: readonly string[], batchSize: number, pageSize = 1000): string[] {
-  const urls: string[] = [];
-  for (let i = 0; i < ids.length; i += batchSize) {
-    urls.push(`${baseUrl}/studies?filter.ids=${ids.slice(i, i + batchSize).join(',')}&pageSize=${pageSize}`);
-  }
-  return urls;
 }
 
 /** Requests each URL (and, for queries, every later page) so that its answer is compressed now. */

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createApp } from '../src/app.js';
 import { ctgovClientFromConfig } from '../src/ctgovClient.js';
 import { loadConfig } from '../src/config.js';
+import { migrate } from '../src/db/migrate.js';
 import { parseNctIds } from '../src/ctgov/nctId.js';
 import { exportAll } from '../src/pipeline/exportMirror.js';
 import { mirrorTarget } from '../src/pipeline/mirrorTarget.js';
@@ -10,6 +10,7 @@ import { parseQueryExpression } from '../src/pipeline/apiSources.js';
 import { syncPlan } from '../src/pipeline/syncPlan.js';
 import { catalogIds } from './catalogIds.js';
 import { backendCpu, backendCpuDelta, machineCpuSeconds } from './procCpu.js';
+import { startMeter } from './processMeter.js';
 
 /*
  * One benchmark stage in its own process, so that its peak RSS is the sync's alone. Runs the
@@ -22,7 +23,13 @@ export interface ChildSpec {
   stage: string;
   kind: 'ids' | 'query' | 'export';
   n: number;
-  dbUrl: string;
+  /** A server database, or the harness's embedded one behind its socket. */
+  dbUrl?: string;
+  /**
+   * Instead of dbUrl: an embedded database on this folder, inside this process, as the program
+   * runs without DATABASE_URL (migrated before the clock starts).
+   */
+  dataDir?: string;
   baseUrl: string;
   /** The run's clock: each stage is a later sync. */
   observedAt: string;
@@ -53,7 +60,7 @@ export interface ChildResult {
 }
 
 const spec = JSON.parse(process.argv[2]!) as ChildSpec;
-const base = loadConfig({ DATABASE_URL: spec.dbUrl, CTGOV_BASE_URL: spec.baseUrl, LOG_LEVEL: 'warn' });
+const base = loadConfig({ ...(spec.dataDir ? { DATA_DIR: spec.dataDir } : { DATABASE_URL: spec.dbUrl }), CTGOV_BASE_URL: spec.baseUrl, LOG_LEVEL: 'warn' });
 const config = {
   ...base,
   database: { ...base.database, poolSize: spec.embedded ? 1 : base.database.poolSize },
@@ -64,29 +71,12 @@ const config = {
 };
 const observedAt = new Date(spec.observedAt);
 const app = await createApp({ config, clock: () => observedAt });
-const baselineRssMb = process.memoryUsage().rss / 2 ** 20;
-const peaks = { heapUsedMb: 0, heapTotalMb: 0, externalMb: 0, arrayBuffersMb: 0 };
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  peaks.heapUsedMb = Math.max(peaks.heapUsedMb, m.heapUsed / 2 ** 20);
-  peaks.heapTotalMb = Math.max(peaks.heapTotalMb, m.heapTotal / 2 ** 20);
-  peaks.externalMb = Math.max(peaks.externalMb, m.external / 2 ** 20);
-  peaks.arrayBuffersMb = Math.max(peaks.arrayBuffersMb, m.arrayBuffers / 2 ** 20);
-}, 50);
-sampler.unref();
-// The heap right after each full collection: what the stage keeps alive, without V8's headroom.
-let liveHeapMb = 0;
-const gcWatch = new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
-    liveHeapMb = Math.max(liveHeapMb, process.memoryUsage().heapUsed / 2 ** 20);
-  }
-});
-gcWatch.observe({ entryTypes: ['gc'] });
-const cpu0 = process.cpuUsage();
+if (spec.dataDir) await migrate(app.db.pool, app.log);
+const meter = startMeter();
 const machine0 = machineCpuSeconds();
-const dbName = new URL(spec.dbUrl).pathname.slice(1);
-const backends0 = backendCpu(dbName);
+// Postgres backends of a server on this machine; the in-process database's CPU is this process's.
+const dbName = spec.dbUrl && !spec.embedded ? new URL(spec.dbUrl).pathname.slice(1) : undefined;
+const backends0 = dbName ? backendCpu(dbName) : undefined;
 const t0 = performance.now();
 let processed = 0;
 let counts: Record<string, number> = {};
@@ -117,23 +107,22 @@ try {
   }
   seconds = (performance.now() - t0) / 1000;
   machine1 = machineCpuSeconds();
-  postgresCpuSeconds = spec.embedded ? undefined : backendCpuDelta(backends0, backendCpu(dbName));
+  postgresCpuSeconds = dbName ? backendCpuDelta(backends0, backendCpu(dbName)) : undefined;
 } finally {
   await app.close();
 }
-const cpu = process.cpuUsage(cpu0);
+const used = meter.finish();
 const result: ChildResult = {
   stage: spec.stage,
   seconds,
-  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  cpuSeconds: used.cpuSeconds,
   processed,
   counts,
   clientRequests,
   machineCpuSeconds: machine0 !== undefined && machine1 !== undefined ? machine1 - machine0 : undefined,
   postgresCpuSeconds,
-  baselineRssMb,
-  // maxRSS is in kilobytes: the high-water mark of the whole process, startup included.
-  peakRssMb: process.resourceUsage().maxRSS / 1024,
-  memory: Object.fromEntries(Object.entries({ ...peaks, liveHeapMb }).map(([k, v]) => [k, Math.round(v)])),
+  baselineRssMb: meter.baselineRssMb,
+  peakRssMb: used.peakRssMb,
+  memory: used.memory,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
