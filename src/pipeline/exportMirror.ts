@@ -265,12 +265,19 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
     ),
     pool.query<[NctId, string, ChangeKind, Date, Json?, Json?]>({
       // The full profile ($6) shows the values of scalar changes; lists and objects stay unread.
-      text: `select nct_id, path, kind, detected_at,
-                    case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
-                    case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
-               from ctgov.field_changes
-              where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3
-                and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))`,
+      // Study by study through the (nct_id, detected_at) index: `offset 0` keeps the planner from
+      // turning this into one scan of every change in the window (the time index) filtered by
+      // study, which it picks when it misjudges the window as small (no statistics yet after a
+      // bulk load, or a first load's changes all in it) and which costs a chunk as much as the
+      // whole table: the export became quadratic in the number of studies.
+      text: `select c.* from unnest($1::text[]) i (nct_id) cross join lateral (
+               select c.nct_id, c.path, c.kind, c.detected_at,
+                      case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
+                      case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
+                 from ctgov.field_changes c
+                where c.nct_id = i.nct_id and detected_at <= $2 and detected_at > $3
+                  and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))
+               offset 0) c`,
       values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
       rowMode: 'array',
       types: sharedTimestamps(),
