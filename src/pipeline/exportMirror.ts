@@ -6,7 +6,7 @@ import type { ValuedChange } from '../mirror/full/changeLines.js';
 import { renderFullPage, type FullPageLimits } from '../mirror/full/renderFullPage.js';
 import { renderMirrorIndex } from '../mirror/renderIndex.js';
 import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
-import { writeMirrorIndex, writeMirrorPage } from '../mirror/write.js';
+import { MirrorPageBatch, writeMirrorIndex } from '../mirror/write.js';
 import type { ChangeKind, Json } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
 import { DAY_MS } from '../days.js';
@@ -176,11 +176,14 @@ async function exportChunks(
 }
 
 /**
- * Renders and writes a chunk's pages, `writers` at a time; each page is rendered just before its
- * write and dropped after it. The first failure stops further pages; the writes already under
- * way finish, then it is thrown.
+ * Renders and writes a chunk's pages, `writers` at a time, as one MirrorPageBatch: each page is
+ * rendered just before it goes to its temp file and dropped after it; once every page is staged,
+ * the batch is fsynced and renamed in place. The first failure stops further pages; the writes
+ * already under way finish, the staged ones are discarded (the pages stay as they were), then it
+ * is thrown.
  */
 async function writePages(target: MirrorTarget, pages: Array<PageData | undefined>, now: Date, counts: ExportCounts, writers: number): Promise<void> {
+  const batch = new MirrorPageBatch(target.dir);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const writer = async (): Promise<void> => {
@@ -201,14 +204,18 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
           ...(page.removedAt ? { removedAt: page.removedAt } : {}),
         };
         const text = target.profile === 'full' ? renderFullPage({ ...input, limits: target.limits ?? DEFAULT_LIMITS }) : renderMirrorPage(input);
-        counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
+        if ((await batch.stage(study.nctId, text)) === 'unchanged') counts.unchanged++;
       } catch (error) {
         failure ??= { error };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(writers, pages.length)) }, writer));
-  if (failure) throw failure.error;
+  if (failure) {
+    await batch.abort();
+    throw failure.error;
+  }
+  counts.written += await batch.commit();
 }
 
 /**
