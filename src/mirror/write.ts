@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { type NctId, isNctId } from '../ctgov/nctId.js';
 import { InputError, InvalidNctIdError } from '../errors.js';
 import { isProcessRunning } from '../processes.js';
@@ -35,6 +37,18 @@ export async function writeMirrorIndex(dir: string, text: string): Promise<'writ
   return staged === 'staged' ? 'written' : 'unchanged';
 }
 
+// The calls made for every page go through the callback API: fs/promises (FileHandle) costs the
+// main thread several times as much per call, and rendering pages waits for that thread.
+const pageFs = {
+  readFile: promisify(fs.readFile),
+  open: promisify(fs.open),
+  writeFile: promisify(fs.writeFile),
+  fsync: promisify(fs.fsync),
+  close: promisify(fs.close),
+  rename: promisify(fs.rename),
+  unlink: promisify(fs.unlink),
+};
+
 /** Folders that hold pages renamed since their last fsync. */
 const unsyncedDirs = new Set<string>();
 /** Folders known to exist: creating them again for every page is one syscall too many. */
@@ -51,7 +65,7 @@ export async function fsyncMirrorDirs(): Promise<void> {
 interface StagedPage {
   temp: string;
   target: string;
-  handle: FileHandle;
+  fd: number;
 }
 
 /**
@@ -101,14 +115,14 @@ export class MirrorPageBatch {
   async commit(): Promise<number> {
     const staged = this.staged;
     this.staged = [];
-    const synced = await Promise.allSettled(staged.map((s) => s.handle.sync()));
+    const synced = await Promise.allSettled(staged.map((s) => pageFs.fsync(s.fd)));
     await closeAll(staged);
     const failed = synced.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await unlinkAll(staged);
       throw notWritable(this.dir, failed.reason);
     }
-    const renamed = await Promise.allSettled(staged.map((s) => rename(s.temp, s.target)));
+    const renamed = await Promise.allSettled(staged.map((s) => pageFs.rename(s.temp, s.target)));
     let written = 0;
     let failure: unknown;
     for (const [i, r] of renamed.entries()) {
@@ -117,7 +131,7 @@ export class MirrorPageBatch {
         unsyncedDirs.add(path.dirname(staged[i]!.target));
       } else {
         failure ??= r.reason;
-        await unlink(staged[i]!.temp).catch(() => undefined);
+        await pageFs.unlink(staged[i]!.temp).catch(() => undefined);
       }
     }
     if (failure !== undefined) throw notWritable(this.dir, failure);
@@ -134,11 +148,11 @@ export class MirrorPageBatch {
 }
 
 async function closeAll(staged: readonly StagedPage[]): Promise<void> {
-  await Promise.all(staged.map((s) => s.handle.close().catch(() => undefined)));
+  await Promise.all(staged.map((s) => pageFs.close(s.fd).catch(() => undefined)));
 }
 
 async function unlinkAll(staged: readonly StagedPage[]): Promise<void> {
-  await Promise.all(staged.map((s) => unlink(s.temp).catch(() => undefined)));
+  await Promise.all(staged.map((s) => pageFs.unlink(s.temp).catch(() => undefined)));
 }
 
 async function makeDir(folder: string): Promise<void> {
@@ -196,15 +210,15 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
 async function writeTemp(target: string, bytes: Buffer): Promise<StagedPage> {
   // Dot-prefixed so a `*.md` glob over the mirror never picks up a half-written page.
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${tempTag}${(tempCount++).toString(16)}.tmp`);
-  const handle = await open(temp, 'wx');
+  const fd = await pageFs.open(temp, 'wx');
   try {
-    await handle.writeFile(bytes);
+    await pageFs.writeFile(fd, bytes);
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
+    await pageFs.close(fd).catch(() => undefined);
+    await pageFs.unlink(temp).catch(() => undefined);
     throw err;
   }
-  return { temp, target, handle };
+  return { temp, target, fd };
 }
 
 // Makes the rename itself durable; some platforms (Windows) cannot fsync a directory, and the
@@ -224,7 +238,7 @@ async function syncDir(dir: string): Promise<void> {
 
 async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return await pageFs.readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw notWritable(path.dirname(file), err);
