@@ -219,12 +219,14 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
 }
 
 /**
- * The results modules of a record: often half its bytes, and no golden page shows them (it reads
- * `results.hasResults`, from the record's top-level `hasResults`), so they are left in the
- * database rather than sent, decoded and parsed for nothing. Only these keys go, and only from a
- * resultsSection that is an object: the record validates and normalizes as before.
+ * What a golden page reads of a record: `protocolSection` without the modules no golden page
+ * shows, and `hasResults` (its `results.hasResults`). The rest (the results, often half a
+ * record's bytes, the derived MeSH terms, documents, references…) stays in the database rather
+ * than being sent, decoded, parsed, validated and normalized for nothing; what a page shows is
+ * read, validated and normalized as before. The two parts are joined as text, so Postgres
+ * rebuilds no jsonb but the protocol section's. The full profile reads the whole record.
  */
-const UNSHOWN_RESULT_MODULES = ['participantFlowModule', 'baselineCharacteristicsModule', 'outcomeMeasuresModule', 'adverseEventsModule', 'moreInfoModule'];
+const UNSHOWN_PROTOCOL_MODULES = ['referencesModule', 'oversightModule', 'ipdSharingStatementModule'];
 
 const TIMESTAMPTZ = 1184;
 
@@ -257,9 +259,9 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
     pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date; removed_at: Date | null }>(
       `select s.nct_id, least(s.last_seen_at, $2) as last_seen_at,
               case when s.removed_at <= $2 then s.removed_at end as removed_at,
-              (case when jsonb_typeof(v.raw->'resultsSection') = 'object'
-                    then jsonb_set(v.raw, '{resultsSection}', (v.raw->'resultsSection') - $3::text[])
-                    else v.raw end)::text as raw
+              case when $3 then v.raw::text
+                   else concat('{', '"hasResults":' || (v.raw->'hasResults')::text || ',',
+                               '"protocolSection":', ((v.raw->'protocolSection') - $4::text[])::text, '}') end as raw
          from ctgov.studies s
          cross join lateral (
            select raw from ctgov.study_versions v
@@ -268,7 +270,7 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
             limit 1
          ) v
         where s.nct_id = any($1::text[])`,
-      [ids, now, full ? [] : UNSHOWN_RESULT_MODULES],
+      [ids, now, full, UNSHOWN_PROTOCOL_MODULES],
     ),
     pool.query<[NctId, string, ChangeKind, Date, Json?, Json?]>({
       // The full profile ($6) shows the values of scalar changes; lists and objects stay unread.
