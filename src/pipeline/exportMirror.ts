@@ -287,7 +287,8 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
                 where c.nct_id = i.nct_id and detected_at <= $2 and detected_at > $3
                   and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))
                offset 0) c`,
-      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
+      // Each study once: a study named twice would have its changes read (and shown) twice.
+      values: [[...new Set(ids)], now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
       rowMode: 'array',
       types: sharedTimestamps(),
     }),
