@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { type NctId, isNctId } from '../ctgov/nctId.js';
 import { InputError, InvalidNctIdError } from '../errors.js';
 import { isProcessRunning } from '../processes.js';
@@ -8,7 +10,9 @@ import { isProcessRunning } from '../processes.js';
 /**
  * Writes `dir/NCT########.md` atomically (temp file in the same folder, fsync, rename), so a
  * reader never sees half a page, nor after a crash; skipped when the file already holds exactly
- * these bytes, which keeps its mtime and lets rsync/static hosts see only real changes.
+ * these bytes, which keeps its mtime and lets rsync/static hosts see only real changes. An
+ * export writes its pages through a MirrorPageBatch instead: the same steps, with the fsyncs of a
+ * chunk of pages issued together.
  *
  * The folder itself (which makes the renames durable) is fsynced once per export, when the
  * index is written (every export ends with it), not after every page: a directory fsync costs
@@ -16,20 +20,34 @@ import { isProcessRunning } from '../processes.js';
  * version, which the next export replaces.
  */
 export async function writeMirrorPage(dir: string, nctId: NctId, text: string): Promise<'written' | 'unchanged'> {
-  const target = pagePath(dir, nctId);
-  const written = await writeIfChanged(dir, target, text);
-  if (written === 'written') unsyncedDirs.add(path.dirname(target));
-  return written;
+  const batch = new MirrorPageBatch(dir);
+  if ((await batch.stage(nctId, text)) === 'unchanged') return 'unchanged';
+  await batch.commit();
+  return 'written';
 }
 
 /** The mirror's `index.md`, written the same way as the pages; then the folders are made durable. */
 export async function writeMirrorIndex(dir: string, text: string): Promise<'written' | 'unchanged'> {
   const target = path.join(path.resolve(dir), 'index.md');
-  const written = await writeIfChanged(dir, target, text);
+  const batch = new MirrorPageBatch(dir);
+  const staged = await batch.stageFile(target, text);
+  if (staged === 'staged') await batch.commit();
   unsyncedDirs.add(path.dirname(target));
   await fsyncMirrorDirs();
-  return written;
+  return staged === 'staged' ? 'written' : 'unchanged';
 }
+
+// The calls made for every page go through the callback API: fs/promises (FileHandle) costs the
+// main thread several times as much per call, and rendering pages waits for that thread.
+const pageFs = {
+  readFile: promisify(fs.readFile),
+  open: promisify(fs.open),
+  writeFile: promisify(fs.writeFile),
+  fsync: promisify(fs.fsync),
+  close: promisify(fs.close),
+  rename: promisify(fs.rename),
+  unlink: promisify(fs.unlink),
+};
 
 /** Folders that hold pages renamed since their last fsync. */
 const unsyncedDirs = new Set<string>();
@@ -43,23 +61,98 @@ export async function fsyncMirrorDirs(): Promise<void> {
   await Promise.all(dirs.map(syncDir));
 }
 
-async function writeIfChanged(dir: string, target: string, text: string): Promise<'written' | 'unchanged'> {
-  const bytes = Buffer.from(text, 'utf8');
-  const current = await readIfExists(target);
-  if (current?.equals(bytes)) return 'unchanged';
-  const folder = path.dirname(target);
-  try {
-    if (!knownDirs.has(folder)) await makeDir(folder);
-    await replaceAtomically(target, bytes).catch(async (err: unknown) => {
-      // The folder went away since we last saw it: create it again, once.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await makeDir(folder);
-      await replaceAtomically(target, bytes);
-    });
-  } catch (err) {
-    throw notWritable(dir, err);
+/** A page in its temp file, still open: fsynced and renamed when its batch commits. */
+interface StagedPage {
+  temp: string;
+  target: string;
+  fd: number;
+}
+
+/**
+ * Pages written as one batch: `stage` puts each page whose bytes changed into a temp file next
+ * to it, `commit` fsyncs all those files at once, then renames each over its page. A page is
+ * renamed only once its bytes are on disk, so after a crash each page is its old or its new
+ * version, whole; what a crash before the renames leaves is temp files, which
+ * removeStaleTempFiles clears. Issuing a chunk's fsyncs together lets the file system commit
+ * them together, where one page after the other made every page wait for its own; each staged
+ * page holds a file descriptor until the commit, so a batch is one chunk of an export.
+ */
+export class MirrorPageBatch {
+  private staged: StagedPage[] = [];
+
+  constructor(private readonly dir: string) {}
+
+  /** Stages the page of `nctId`, or returns `unchanged` when its file already holds these bytes. */
+  stage(nctId: NctId, text: string): Promise<'staged' | 'unchanged'> {
+    return this.stageFile(pagePath(this.dir, nctId), text);
   }
-  return 'written';
+
+  /** Stages any file of the mirror folder (the index). */
+  async stageFile(target: string, text: string): Promise<'staged' | 'unchanged'> {
+    const bytes = Buffer.from(text, 'utf8');
+    const current = await readIfExists(target);
+    if (current?.equals(bytes)) return 'unchanged';
+    const folder = path.dirname(target);
+    try {
+      if (!knownDirs.has(folder)) await makeDir(folder);
+      const staged = await writeTemp(target, bytes).catch(async (err: unknown) => {
+        // The folder went away since we last saw it: create it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        await makeDir(folder);
+        return writeTemp(target, bytes);
+      });
+      this.staged.push(staged);
+    } catch (err) {
+      throw notWritable(this.dir, err);
+    }
+    return 'staged';
+  }
+
+  /**
+   * fsyncs the staged files, then renames them over their pages; returns how many pages it
+   * wrote. On a failure the temp files not renamed are removed, and it is thrown.
+   */
+  async commit(): Promise<number> {
+    const staged = this.staged;
+    this.staged = [];
+    const synced = await Promise.allSettled(staged.map((s) => pageFs.fsync(s.fd)));
+    await closeAll(staged);
+    const failed = synced.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await unlinkAll(staged);
+      throw notWritable(this.dir, failed.reason);
+    }
+    const renamed = await Promise.allSettled(staged.map((s) => pageFs.rename(s.temp, s.target)));
+    let written = 0;
+    let failure: unknown;
+    for (const [i, r] of renamed.entries()) {
+      if (r.status === 'fulfilled') {
+        written++;
+        unsyncedDirs.add(path.dirname(staged[i]!.target));
+      } else {
+        failure ??= r.reason;
+        await pageFs.unlink(staged[i]!.temp).catch(() => undefined);
+      }
+    }
+    if (failure !== undefined) throw notWritable(this.dir, failure);
+    return written;
+  }
+
+  /** Drops the staged pages: their temp files are removed, the pages stay as they were. */
+  async abort(): Promise<void> {
+    const staged = this.staged;
+    this.staged = [];
+    await closeAll(staged);
+    await unlinkAll(staged);
+  }
+}
+
+async function closeAll(staged: readonly StagedPage[]): Promise<void> {
+  await Promise.all(staged.map((s) => pageFs.close(s.fd).catch(() => undefined)));
+}
+
+async function unlinkAll(staged: readonly StagedPage[]): Promise<void> {
+  await Promise.all(staged.map((s) => pageFs.unlink(s.temp).catch(() => undefined)));
 }
 
 async function makeDir(folder: string): Promise<void> {
@@ -114,22 +207,18 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
   return st !== undefined && Date.now() - st.mtimeMs > ms;
 }
 
-async function replaceAtomically(target: string, bytes: Buffer): Promise<void> {
+async function writeTemp(target: string, bytes: Buffer): Promise<StagedPage> {
   // Dot-prefixed so a `*.md` glob over the mirror never picks up a half-written page.
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${tempTag}${(tempCount++).toString(16)}.tmp`);
+  const fd = await pageFs.open(temp, 'wx');
   try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
+    await pageFs.writeFile(fd, bytes);
   } catch (err) {
-    await unlink(temp).catch(() => undefined);
+    await pageFs.close(fd).catch(() => undefined);
+    await pageFs.unlink(temp).catch(() => undefined);
     throw err;
   }
+  return { temp, target, fd };
 }
 
 // Makes the rename itself durable; some platforms (Windows) cannot fsync a directory, and the
@@ -149,7 +238,7 @@ async function syncDir(dir: string): Promise<void> {
 
 async function readIfExists(file: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(file);
+    return await pageFs.readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw notWritable(path.dirname(file), err);

@@ -6,7 +6,7 @@ import type { ValuedChange } from '../mirror/full/changeLines.js';
 import { renderFullPage, type FullPageLimits } from '../mirror/full/renderFullPage.js';
 import { renderMirrorIndex } from '../mirror/renderIndex.js';
 import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
-import { writeMirrorIndex, writeMirrorPage } from '../mirror/write.js';
+import { MirrorPageBatch, writeMirrorIndex } from '../mirror/write.js';
 import type { ChangeKind, Json } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
 import { DAY_MS } from '../days.js';
@@ -176,11 +176,14 @@ async function exportChunks(
 }
 
 /**
- * Renders and writes a chunk's pages, `writers` at a time; each page is rendered just before its
- * write and dropped after it. The first failure stops further pages; the writes already under
- * way finish, then it is thrown.
+ * Renders and writes a chunk's pages, `writers` at a time, as one MirrorPageBatch: each page is
+ * rendered just before it goes to its temp file and dropped after it; once every page is staged,
+ * the batch is fsynced and renamed in place. The first failure stops further pages; the writes
+ * already under way finish, the staged ones are discarded (the pages stay as they were), then it
+ * is thrown.
  */
 async function writePages(target: MirrorTarget, pages: Array<PageData | undefined>, now: Date, counts: ExportCounts, writers: number): Promise<void> {
+  const batch = new MirrorPageBatch(target.dir);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const writer = async (): Promise<void> => {
@@ -201,23 +204,29 @@ async function writePages(target: MirrorTarget, pages: Array<PageData | undefine
           ...(page.removedAt ? { removedAt: page.removedAt } : {}),
         };
         const text = target.profile === 'full' ? renderFullPage({ ...input, limits: target.limits ?? DEFAULT_LIMITS }) : renderMirrorPage(input);
-        counts[await writeMirrorPage(target.dir, study.nctId, text)]++;
+        if ((await batch.stage(study.nctId, text)) === 'unchanged') counts.unchanged++;
       } catch (error) {
         failure ??= { error };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(writers, pages.length)) }, writer));
-  if (failure) throw failure.error;
+  if (failure) {
+    await batch.abort();
+    throw failure.error;
+  }
+  counts.written += await batch.commit();
 }
 
 /**
- * The results modules of a record: often half its bytes, and no golden page shows them (it reads
- * `results.hasResults`, from the record's top-level `hasResults`), so they are left in the
- * database rather than sent, decoded and parsed for nothing. Only these keys go, and only from a
- * resultsSection that is an object: the record validates and normalizes as before.
+ * What a golden page reads of a record: `protocolSection` without the modules no golden page
+ * shows, and `hasResults` (its `results.hasResults`). The rest (the results, often half a
+ * record's bytes, the derived MeSH terms, documents, references…) stays in the database rather
+ * than being sent, decoded, parsed, validated and normalized for nothing; what a page shows is
+ * read, validated and normalized as before. The two parts are joined as text, so Postgres
+ * rebuilds no jsonb but the protocol section's. The full profile reads the whole record.
  */
-const UNSHOWN_RESULT_MODULES = ['participantFlowModule', 'baselineCharacteristicsModule', 'outcomeMeasuresModule', 'adverseEventsModule', 'moreInfoModule'];
+const UNSHOWN_PROTOCOL_MODULES = ['referencesModule', 'oversightModule', 'ipdSharingStatementModule'];
 
 const TIMESTAMPTZ = 1184;
 
@@ -250,9 +259,9 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
     pool.query<{ nct_id: NctId; raw: string; last_seen_at: Date; removed_at: Date | null }>(
       `select s.nct_id, least(s.last_seen_at, $2) as last_seen_at,
               case when s.removed_at <= $2 then s.removed_at end as removed_at,
-              (case when jsonb_typeof(v.raw->'resultsSection') = 'object'
-                    then jsonb_set(v.raw, '{resultsSection}', (v.raw->'resultsSection') - $3::text[])
-                    else v.raw end)::text as raw
+              case when $3 then v.raw::text
+                   else concat('{', '"hasResults":' || (v.raw->'hasResults')::text || ',',
+                               '"protocolSection":', ((v.raw->'protocolSection') - $4::text[])::text, '}') end as raw
          from ctgov.studies s
          cross join lateral (
            select raw from ctgov.study_versions v
@@ -261,17 +270,25 @@ async function loadPages(pool: pg.Pool, ids: readonly NctId[], now: Date, settin
             limit 1
          ) v
         where s.nct_id = any($1::text[])`,
-      [ids, now, full ? [] : UNSHOWN_RESULT_MODULES],
+      [ids, now, full, UNSHOWN_PROTOCOL_MODULES],
     ),
     pool.query<[NctId, string, ChangeKind, Date, Json?, Json?]>({
       // The full profile ($6) shows the values of scalar changes; lists and objects stay unread.
-      text: `select nct_id, path, kind, detected_at,
-                    case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
-                    case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
-               from ctgov.field_changes
-              where nct_id = any($1::text[]) and detected_at <= $2 and detected_at > $3
-                and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))`,
-      values: [ids, now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
+      // Study by study through the (nct_id, detected_at) index: `offset 0` keeps the planner from
+      // turning this into one scan of every change in the window (the time index) filtered by
+      // study, which it picks when it misjudges the window as small (no statistics yet after a
+      // bulk load, or a first load's changes all in it) and which costs a chunk as much as the
+      // whole table: the export became quadratic in the number of studies.
+      text: `select c.* from unnest($1::text[]) i (nct_id) cross join lateral (
+               select c.nct_id, c.path, c.kind, c.detected_at,
+                      case when $6 and jsonb_typeof(old_value) in ('string', 'number', 'boolean') then old_value end,
+                      case when $6 and jsonb_typeof(new_value) in ('string', 'number', 'boolean') then new_value end
+                 from ctgov.field_changes c
+                where c.nct_id = i.nct_id and detected_at <= $2 and detected_at > $3
+                  and (path = any($4::text[]) or exists (select from unnest($5::text[]) p where starts_with(path, p)))
+               offset 0) c`,
+      // Each study once: a study named twice would have its changes read (and shown) twice.
+      values: [[...new Set(ids)], now, new Date(now.getTime() - settings.recentChangeDays * DAY_MS), exact, prefixes, full],
       rowMode: 'array',
       types: sharedTimestamps(),
     }),
