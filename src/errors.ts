@@ -142,8 +142,9 @@ export function coerceError(err: unknown): Error {
   return new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }
 
-// A SQLSTATE that ends the session, or node-postgres's own messages for a socket that closed under it.
-function isConnectionLost(err: Error): boolean {
+/** A SQLSTATE that ends the session, or node-postgres's own messages for a socket that closed under it. */
+export function isConnectionLost(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
   const { code, syscall } = err as { code?: unknown; syscall?: unknown };
   if (sqlStateKind(err) === 'connection') return true;
   if (typeof syscall === 'string' && (code === 'ECONNRESET' || code === 'EPIPE')) return true;

@@ -5,7 +5,7 @@ import { AppError, coerceError, DbConnectionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { exportIndex, exportPages, type MirrorTarget } from '../pipeline/exportMirror.js';
 import { addRunCounts, finishRun, insertFailures, mergeRunParams, startRun, type RunStatus, type RunTrigger } from '../sql/runs.js';
-import { withTransaction } from '../db/transaction.js';
+import { retryOnLostConnection, withTransaction } from '../db/transaction.js';
 import { fsyncMirrorDirs } from '../mirror/write.js';
 import { markMirrored } from '../studies/store.js';
 import { backfillStudy } from './backfillStudy.js';
@@ -108,7 +108,9 @@ export async function runBackfill(deps: BackfillDeps, spec: BackfillSpec, onProg
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error({ err: message }, 'backfill run failed');
-    await closeRun(deps.pool, runId, summary, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch((e: unknown) =>
+    await retryOnLostConnection(deps.pool, () =>
+      closeRun(deps.pool, runId, summary, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }),
+    ).catch((e: unknown) =>
       log.error({ err: (e as Error).message }, 'could not record the failed run'),
     );
     throw err;

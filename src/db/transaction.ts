@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isConnectionLost } from '../errors.js';
 import { sqlStateKind } from './sqlState.js';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -32,6 +33,25 @@ export async function withTransaction<T>(
       throw err;
     } finally {
       client.release(broken);
+    }
+  }
+}
+
+/**
+ * Runs `fn`, and again while it fails on a lost connection, for the bookkeeping after a failure
+ * (closing a run as failed). A server that cut one connection (a restart, pg_terminate_backend)
+ * has usually cut the pool's idle ones too, and the pool learns that only when it reads their
+ * sockets: a query right after the cut can draw one of them. Each such failure discards the dead
+ * connection, so at most one try per pooled connection, and one on a fresh connection, is needed.
+ * With the database really gone the last try fails too, and its error is thrown.
+ */
+export async function retryOnLostConnection<T>(pool: Pick<pg.Pool, 'totalCount'>, fn: () => Promise<T>): Promise<T> {
+  const attempts = pool.totalCount + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !isConnectionLost(err)) throw err;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { isNctId, type NctId } from '../ctgov/nctId.js';
-import { withTransaction } from '../db/transaction.js';
+import { retryOnLostConnection, withTransaction } from '../db/transaction.js';
 import { peekNctId } from '../ctgov/schema.js';
 import { loadRawHashes, type StoreContext } from '../studies/store.js';
 import { describeFailedStudies } from './failedStudies.js';
@@ -140,9 +140,9 @@ export async function runBatches(
     const message = err instanceof Error ? err.message : String(err);
     if (spec.signal?.aborted) log.info({ err }, 'sync run interrupted');
     else log.error({ err }, 'sync run failed');
-    await finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }).catch(
-      (e: unknown) => log.error({ err: e }, 'could not record the failed run'),
-    );
+    await retryOnLostConnection(deps.pool, () =>
+      finishRun(deps.pool, runId, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }),
+    ).catch((e: unknown) => log.error({ err: e }, 'could not record the failed run'));
     throw err;
   }
   const final = await finishRun(deps.pool, runId, { httpRequests: spec.httpRequests?.() ?? 0 });
