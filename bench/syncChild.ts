@@ -9,6 +9,7 @@ import { mirrorTarget } from '../src/pipeline/mirrorTarget.js';
 import { parseQueryExpression } from '../src/pipeline/apiSources.js';
 import { syncPlan } from '../src/pipeline/syncPlan.js';
 import { catalogIds } from './catalogIds.js';
+import { intEnv } from './env.js';
 import { backendCpu, backendCpuDelta, machineCpuSeconds } from './procCpu.js';
 import { startMeter } from './processMeter.js';
 
@@ -65,7 +66,12 @@ const config = {
   ...base,
   database: { ...base.database, poolSize: spec.embedded ? 1 : base.database.poolSize },
   // The fake server has no rate limit; the client's own limiter would otherwise pace at 50/min.
-  ctgov: { ...base.ctgov, rateLimitPerMinute: 1_000_000, idBatchSize: spec.idBatchSize ?? base.ctgov.idBatchSize },
+  ctgov: {
+    ...base.ctgov,
+    rateLimitPerMinute: 1_000_000,
+    idBatchSize: spec.idBatchSize ?? base.ctgov.idBatchSize,
+    concurrency: intEnv('BENCH_CONCURRENCY', base.ctgov.concurrency),
+  },
   // Pages are measured on their own (the export stage), not inside the sync stages.
   mirror: { ...base.mirror, enabled: false, dir: spec.mirrorDir ?? base.mirror.dir, profile: spec.mirrorProfile ?? base.mirror.profile },
 };
