@@ -95,7 +95,13 @@ const results = {
   first_window_cpu_seconds: round(costs.first.cpuSeconds, 1),
   last_window_cpu_seconds: round(costs.last.cpuSeconds, 1),
   last_to_first_window_cpu: round(costs.last.cpuSeconds / costs.first.cpuSeconds, 2),
-  windows: costs.windows.map((w) => ({ up_to: w.upTo, seconds: round(w.seconds, 1), cpu_seconds: round(w.cpuSeconds, 1) })),
+  windows: costs.windows.map((w) => ({
+    up_to: w.upTo,
+    seconds: round(w.seconds, 1),
+    cpu_seconds: round(w.cpuSeconds, 1),
+    wal_mb: round(w.walMb),
+    wal_full_page_images: Math.round(w.walFpi),
+  })),
   peak_rss_mb: round(first.result.peakRssMb),
   reimport_peak_rss_mb: round(again.result.peakRssMb),
   table_bytes_per_study: Math.round((sizeAfterImport.tableBytes - empty.tableBytes) / n),
@@ -135,7 +141,8 @@ process.stdout.write(`\n${formatScale(results)}\n\n`);
 say(`results: ${writeResults(RESULTS_DIR, started, results, 'scale-')}`);
 
 /** A progress sample: when, studies done (the run's row), CPU seconds of the import process and of its Postgres backends so far. */
-type Sample = [ms: number, done: number, cpu: number];
+/** When, studies done, CPU seconds so far, and the server's WAL so far (bytes, full-page images). */
+type Sample = [ms: number, done: number, cpu: number, walBytes: number, walFpi: number];
 
 interface ImportRun {
   result: ImportResult;
@@ -173,12 +180,15 @@ async function importRun(stage: string, observedAt: string): Promise<ImportRun> 
     void child.finally(() => (done = true)).catch(() => undefined);
     let lastSaid = 0;
     while (!done) {
-      const r = await watcher.query<{ done: number }>(
-        `select fetched + failed as done from ctgov.sync_runs where id > $1 and job = 'import' order by id limit 1`,
+      // pg_stat_wal is the whole server's: the import is the only writer while the bench runs.
+      const r = await watcher.query<{ done: number; wal_bytes: string; wal_fpi: string }>(
+        `select r.fetched + r.failed as done, w.wal_bytes::text, w.wal_fpi::text
+           from ctgov.sync_runs r, pg_stat_wal w
+          where r.id > $1 and r.job = 'import' order by r.id limit 1`,
         [after],
       );
       if (r.rows[0]) {
-        samples.push([Date.now(), r.rows[0].done, cpuSoFar()]);
+        samples.push([Date.now(), r.rows[0].done, cpuSoFar(), Number(r.rows[0].wal_bytes), Number(r.rows[0].wal_fpi)]);
         loads.push(os.loadavg()[0]!);
         if (r.rows[0].done >= lastSaid + 10_000) {
           lastSaid = r.rows[0].done - (r.rows[0].done % 10_000);
@@ -192,24 +202,23 @@ async function importRun(stage: string, observedAt: string): Promise<ImportRun> 
     say(`${stage}: ${result.summary}; ${result.seconds.toFixed(0)} s, ${Math.round(n / result.seconds)}/s, peak RSS ${Math.round(result.peakRssMb)} MB`);
     // The run's row appears right after the import starts: its CPU is counted from the first sample on.
     const kept = samples.filter(([t]) => t <= result.endedAtMs);
-    const all: Sample[] = [[result.startedAtMs, 0, kept[0]?.[2] ?? 0], ...kept, [result.endedAtMs, n, kept.at(-1)?.[2] ?? 0]];
+    const first = kept[0] ?? [result.startedAtMs, 0, 0, 0, 0];
+    const last = kept.at(-1) ?? first;
+    const all: Sample[] = [[result.startedAtMs, 0, first[2], first[3], first[4]], ...kept, [result.endedAtMs, n, last[2], last[3], last[4]]];
     return { result, samples: all, meanLoad: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length) };
   } finally {
     await watcher.end();
   }
 }
 
-/** Wall clock (ms) and CPU seconds when the run reached `k` studies, interpolated between the samples around it. */
-function at(samples: Sample[], k: number): { ms: number; cpu: number } {
+/** Wall clock (ms), CPU seconds and WAL when the run reached `k` studies, interpolated between the samples around it. */
+function at(samples: Sample[], k: number): { ms: number; cpu: number; walBytes: number; walFpi: number } {
   const j = samples.findIndex(([, d]) => d >= k);
-  if (j <= 0) {
-    const [ms, , cpu] = samples[Math.max(j, 0)]!;
-    return { ms, cpu };
-  }
-  const [msA, doneA, cpuA] = samples[j - 1]!;
-  const [msB, doneB, cpuB] = samples[j]!;
-  const f = (k - doneA) / (doneB - doneA);
-  return { ms: msA + f * (msB - msA), cpu: cpuA + f * (cpuB - cpuA) };
+  const a = samples[Math.max(j - 1, 0)]!;
+  const b = samples[Math.max(j, 0)]!;
+  const f = j <= 0 || b[1] === a[1] ? 1 : (k - a[1]) / (b[1] - a[1]);
+  const mix = (i: 0 | 2 | 3 | 4) => a[i] + f * (b[i] - a[i]);
+  return { ms: mix(0), cpu: mix(2), walBytes: mix(3), walFpi: mix(4) };
 }
 
 /**
@@ -221,7 +230,7 @@ function windowCosts(run: ImportRun) {
   const span = (k: number) => {
     const a = at(s, k - WINDOW);
     const b = at(s, k);
-    return { upTo: k, seconds: (b.ms - a.ms) / 1000, cpuSeconds: b.cpu - a.cpu };
+    return { upTo: k, seconds: (b.ms - a.ms) / 1000, cpuSeconds: b.cpu - a.cpu, walMb: (b.walBytes - a.walBytes) / 2 ** 20, walFpi: b.walFpi - a.walFpi };
   };
   const windows = [];
   for (let k = WINDOW; k <= n; k += WINDOW) windows.push(span(k));
@@ -373,6 +382,7 @@ function formatScale(r: typeof results): string {
     '',
     `per-study cost: the ${r.window} studies up to the ${r.window}th took ${r.first_window_seconds} s, the last ${r.window} ${r.last_window_seconds} s: ${ratio.toFixed(2)}x (target <= 1.2x, ${ratio <= 1.2 ? 'met' : 'NOT met'})`,
     `  in CPU seconds (import + Postgres): ${r.first_window_cpu_seconds} s and ${r.last_window_cpu_seconds} s: ${cpuRatio.toFixed(2)}x`,
+    `  WAL written (the server's): ${r.windows[0]!.wal_mb} MB (${r.windows[0]!.wal_full_page_images} full-page images) and ${r.windows.at(-1)!.wal_mb} MB (${r.windows.at(-1)!.wal_full_page_images})`,
     `database after the import: tables ${kb(r.table_bytes_per_study)} + indexes ${kb(r.index_bytes_per_study)} per study (${r.size_after_import.database_mb} MB in all)`,
     `embedded PGlite / server, by ID at N=${r.by_id_n}: ${r.embedded_to_server.toFixed(2)}x the rate`,
   ].join('\n');
