@@ -32,6 +32,7 @@ export function validateNormalizeHash(raw: unknown, rawJson?: string, storedRawH
   }
   let stage: FailureRecord['stage'] = 'validate';
   try {
+    if (text === undefined) throw new Error('the record cannot be serialised as JSON');
     const validated = validateCtgovStudy(raw);
     const { record } = validated;
     // A `fields=`-limited answer is a partial record: stored, it would read as every other field removed.
@@ -42,7 +43,7 @@ export function validateNormalizeHash(raw: unknown, rawJson?: string, storedRawH
     }
     stage = 'normalize';
     const study = normalizeValidated(validated);
-    const observation: Observation = { kind: 'full', nctId: study.nctId, study, hash: studyContentHash(study), raw, rawHash, ...(rawJson === undefined ? {} : { rawJson }) };
+    const observation: Observation = { kind: 'full', nctId: study.nctId, study, hash: studyContentHash(study), rawJson: text.json, rawHash: text.hash };
     return { ok: true, observation };
   } catch (err) {
     const nctId = err instanceof StudyValidationError ? (err.nctId ?? null) : (peekNctId(raw) ?? null);

@@ -8,21 +8,21 @@ import { enqueueDeliveries } from '../webhooks/enqueueDeliveries.js';
 import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 /**
- * A study to write as a new version: normalized, with its content hash, its raw record and that
- * record's raw hash.
+ * A study to write as a new version: normalized, with its content hash, its raw record's JSON
+ * text and that record's raw hash. The version is stored from the text; the parsed record is
+ * not kept (it would double what a batch holds while it commits).
  */
 export interface StudyToWrite {
   study: Study;
   hash: string;
-  raw: unknown;
-  /** The raw record's JSON text, when the source had it; see versionJson. */
-  rawJson?: string;
-  /** rawRecordHash of the raw record; undefined when it could not be computed. */
-  rawHash: string | undefined;
+  /** The raw record's JSON text: as the source sent it (a page, a file), else serialised once. */
+  rawJson: string;
+  /** rawRecordHash of the raw record. */
+  rawHash: string;
 }
 
-/** The raw record as JSON text: serialised when needed (most studies never need it), not kept. */
-export function versionJson(o: { raw: unknown; rawJson?: string }): string {
+/** The raw record as JSON text: the text kept with it, else serialised now (an unchanged study keeps none). */
+export function versionJson(o: { raw?: unknown; rawJson?: string }): string {
   return o.rawJson ?? JSON.stringify(o.raw);
 }
 
