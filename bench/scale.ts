@@ -140,8 +140,10 @@ const results = {
 process.stdout.write(`\n${formatScale(results)}\n\n`);
 say(`results: ${writeResults(RESULTS_DIR, started, results, 'scale-')}`);
 
-/** A progress sample: when, studies done (the run's row), CPU seconds of the import process and of its Postgres backends so far. */
-/** When, studies done, CPU seconds so far, and the server's WAL so far (bytes, full-page images). */
+/**
+ * A progress sample: when, studies done (the run's row), CPU seconds of the import process and of
+ * its Postgres backends so far, and the server's WAL so far (bytes, full-page images).
+ */
 type Sample = [ms: number, done: number, cpu: number, walBytes: number, walFpi: number];
 
 interface ImportRun {

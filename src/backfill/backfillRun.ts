@@ -108,9 +108,9 @@ export async function runBackfill(deps: BackfillDeps, spec: BackfillSpec, onProg
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error({ err: message }, 'backfill run failed');
-    await retryOnLostConnection(deps.pool, () =>
-      closeRun(deps.pool, runId, summary, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }),
-    ).catch((e: unknown) =>
+    // Each statement is retried on its own: the counts are added, so the close must not run twice.
+    const retried = <T>(statement: () => Promise<T>) => retryOnLostConnection(deps.pool, statement);
+    await closeRun(deps.pool, runId, summary, { status: 'failed', error: message, httpRequests: spec.httpRequests?.() ?? 0 }, retried).catch((e: unknown) =>
       log.error({ err: (e as Error).message }, 'could not record the failed run'),
     );
     throw err;
@@ -140,11 +140,12 @@ async function closeRun(
   runId: number,
   s: BackfillSummary,
   outcome: { status?: RunStatus; error?: string; httpRequests: number },
+  run: <T>(statement: () => Promise<T>) => Promise<T> = (statement) => statement(),
 ): Promise<RunStatus> {
   // The run row starts at zero, so adding the totals once sets them.
-  await addRunCounts(pool, runId, { fetched: s.backfilled + s.unchanged + s.noHistory, changed: s.backfilled, unchanged: s.unchanged + s.noHistory, failed: s.failures.length });
-  await mergeRunParams(pool, runId, { versionsFetched: s.versionsFetched, changeRows: s.rows, noHistory: s.noHistory });
-  return (await finishRun(pool, runId, outcome)).status;
+  await run(() => addRunCounts(pool, runId, { fetched: s.backfilled + s.unchanged + s.noHistory, changed: s.backfilled, unchanged: s.unchanged + s.noHistory, failed: s.failures.length }));
+  await run(() => mergeRunParams(pool, runId, { versionsFetched: s.versionsFetched, changeRows: s.rows, noHistory: s.noHistory }));
+  return (await run(() => finishRun(pool, runId, outcome))).status;
 }
 
 async function recordFailure(pool: pg.Pool, runId: number, nctId: NctId, error: string): Promise<void> {

@@ -148,8 +148,8 @@ function planWrites(plan: WritePlan, byId: ReadonlyMap<NctId, Observation>, stor
     if (changes.length > 0 || !row) plan.toWrite.push({ obs, changes });
     // Same content under another hash or other bytes: adopt the new hashes, no version; the
     // next identical record is then quick.
-    else if (row.content_hash !== obs.hash || row.raw_hash !== (obs.rawHash ?? null)) {
-      plan.newHashes.push({ id, hash: obs.hash, rawHash: obs.rawHash ?? null });
+    else if (row.content_hash !== obs.hash || row.raw_hash !== obs.rawHash) {
+      plan.newHashes.push({ id, hash: obs.hash, rawHash: obs.rawHash });
     }
   }
 }

@@ -9,8 +9,8 @@ import type { WebhookMatch } from '../webhooks/hookMatch.js';
 
 /**
  * A study to write as a new version: normalized, with its content hash, its raw record's JSON
- * text and that record's raw hash. The version is stored from the text; the parsed record is
- * not kept (it would double what a batch holds while it commits).
+ * text and that record's raw hash. The version is stored from the text, so the parsed record
+ * is not kept.
  */
 export interface StudyToWrite {
   study: Study;
@@ -148,14 +148,14 @@ export async function writeStudies(
   items: ReadonlyArray<{ obs: StudyToWrite; changes: FieldChange[] }>,
 ): Promise<number> {
   const ids = items.map((i) => i.obs.study.nctId);
-  const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash, raw_hash: obs.rawHash ?? null }));
+  const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash, raw_hash: obs.rawHash }));
   await client.query(UPSERT_STUDIES, [JSON.stringify(studyRows), ctx.observedAt]);
   const lastUpdate = new Map(studyRows.map((r) => [r.nct_id, r.last_update_post_date]));
 
   const versionOf = new Map<string, number>();
   const versionElement = ({ obs }: (typeof items)[number]) =>
     `{"nct_id":${JSON.stringify(obs.study.nctId)},"content_hash":${JSON.stringify(obs.hash)},` +
-    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${versionJson(obs)}}`;
+    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${obs.rawJson}}`;
   for (const slice of jsonSlices(items, versionElement)) {
     const { rows } = await client.query<{ id: number; nct_id: NctId }>(INSERT_VERSIONS, [slice, ctx.observedAt, ctx.runId]);
     for (const v of rows) versionOf.set(v.nct_id, v.id);
