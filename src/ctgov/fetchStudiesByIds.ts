@@ -3,19 +3,20 @@ import type { ClientContext } from './clientContext.js';
 import { canonicalOrUndefined, lookupStudy } from './lookupStudy.js';
 import type { NctId } from './nctId.js';
 import { orderedConcurrent } from './orderedConcurrent.js';
-import { peekNctId, peekNctIdAliases } from './schema.js';
+import { recordIdentity, withStudies, type RawRecord } from './rawRecord.js';
+import { peekNctId } from './schema.js';
 import { iterateStudyPages } from './studyPages.js';
 
 /** One batch of requested IDs and what became of each. */
 export interface IdBatch {
   requested: NctId[];
-  /** Raw records as parsed JSON (canonical studies, each once). */
-  studies: unknown[];
   /**
-   * Parallel to `studies`: each record's JSON text as CT.gov sent it (see StudiesPageResult),
-   * undefined for a record read on its own (an alias, an ID the list did not answer).
+   * The canonical studies, each once: as cut out of the pages (see StudiesPageResult), or parsed,
+   * for a record read on its own (an alias, an ID the list did not answer).
    */
-  texts: (string | undefined)[];
+  records: RawRecord[];
+  /** The records parsed (on first use: the sync reads `records`). */
+  readonly studies: unknown[];
   /** CT.gov has no such study (404): removed, or never existed. */
   notFound: NctId[];
   /** The requested ID was merged into `canonical`, whose record is in `studies`. */
@@ -42,20 +43,21 @@ export async function* fetchStudiesByIds(
   // An alias in one batch and its canonical ID in another must not yield the record twice.
   const yielded = new Set<string>();
   for await (const batch of orderedConcurrent(batches, ctx.concurrency, (b, s) => fetchBatch(ctx, b, s), signal)) {
-    const keep = batch.studies.map((raw) => {
-      const id = peekNctId(raw) ?? '';
+    batch.records = batch.records.filter((record) => {
+      const id = recordIdentity(record).nctId ?? '';
       if (yielded.has(id)) return false;
       yielded.add(id);
       return true;
     });
-    batch.studies = batch.studies.filter((_, i) => keep[i]);
-    batch.texts = batch.texts.filter((_, i) => keep[i]);
-    yield batch;
+    yield withStudies(batch);
   }
 }
 
-async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal): Promise<IdBatch> {
-  const batch: IdBatch = { requested: ids, studies: [], texts: [], notFound: [], aliases: [], invalid: [], malformed: [] };
+/** A batch as it is collected, before its `studies` list is added. */
+type CollectedBatch = Omit<IdBatch, 'studies'>;
+
+async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal): Promise<CollectedBatch> {
+  const batch: CollectedBatch = { requested: ids, records: [], notFound: [], aliases: [], invalid: [], malformed: [] };
   await fetchIdsSplitting(ctx, ids, new Collector(batch), signal);
   return batch;
 }
@@ -65,11 +67,11 @@ async function fetchBatch(ctx: ClientContext, ids: NctId[], signal: AbortSignal)
  * (414, URI too long, is halved the same way: each half is a shorter URL.)
  */
 async function fetchIdsSplitting(ctx: ClientContext, ids: NctId[], out: Collector, signal: AbortSignal): Promise<void> {
-  const records: Array<{ raw: unknown; text: string | undefined }> = [];
+  const records: RawRecord[] = [];
   try {
     const params = { 'filter.ids': ids.join(','), pageSize: String(ctx.pageSize) };
     for await (const page of iterateStudyPages(ctx, params, signal)) {
-      page.studies.forEach((raw, i) => records.push({ raw, text: page.texts?.[i] }));
+      records.push(...page.records);
     }
   } catch (err) {
     if (!(err instanceof FetchError) || (err.status !== 400 && err.status !== 414)) throw err;
@@ -99,23 +101,22 @@ async function resolveOne(ctx: ClientContext, id: NctId, out: Collector, signal:
       return;
     case 'alias':
       out.batch.aliases.push({ requested: id, canonical: found.canonical });
-      out.addStudy(found.canonical, found.raw);
+      out.addStudy(found.canonical, { raw: found.raw });
       return;
     case 'found':
-      if (canonicalOrUndefined(peekNctId(found.raw))) out.addStudy(id, found.raw);
+      if (canonicalOrUndefined(peekNctId(found.raw))) out.addStudy(id, { raw: found.raw });
       else out.batch.malformed.push({ requested: id, raw: found.raw });
   }
 }
 
 class Collector {
   readonly #ids = new Set<NctId>();
-  constructor(readonly batch: IdBatch) {}
+  constructor(readonly batch: CollectedBatch) {}
 
-  addStudy(id: NctId, raw: unknown, text?: string): void {
+  addStudy(id: NctId, record: RawRecord): void {
     if (this.#ids.has(id)) return;
     this.#ids.add(id);
-    this.batch.studies.push(raw);
-    this.batch.texts.push(text);
+    this.batch.records.push(record);
   }
 
   /**
@@ -124,15 +125,16 @@ class Collector {
    * without a readable nctId are skipped: the ID they answer for is then unanswered and is looked
    * up on its own, which recovers them under a known ID.
    */
-  match(ids: NctId[], records: ReadonlyArray<{ raw: unknown; text: string | undefined }>): NctId[] {
+  match(ids: NctId[], records: readonly RawRecord[]): NctId[] {
     const wanted = new Set(ids);
     const answered = new Set<NctId>();
-    for (const { raw, text } of records) {
-      const id = canonicalOrUndefined(peekNctId(raw));
+    for (const record of records) {
+      const identity = recordIdentity(record);
+      const id = canonicalOrUndefined(identity.nctId);
       if (!id) continue;
-      this.addStudy(id, raw, text);
+      this.addStudy(id, record);
       if (wanted.has(id)) answered.add(id);
-      for (const alias of peekNctIdAliases(raw).map(canonicalOrUndefined)) {
+      for (const alias of identity.aliases.map(canonicalOrUndefined)) {
         if (alias && alias !== id && wanted.has(alias) && !answered.has(alias)) {
           answered.add(alias);
           this.batch.aliases.push({ requested: alias, canonical: id });

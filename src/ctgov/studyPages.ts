@@ -1,43 +1,44 @@
 import { FetchError } from '../errors.js';
 import { ctgovUrl, type ClientContext } from './clientContext.js';
 import { parseStudiesPage } from './schema.js';
+import { withStudies, type RawRecord } from './rawRecord.js';
 import { splitStudiesPage } from './splitStudiesPage.js';
 
 export interface StudiesPageResult {
-  /** Raw records as parsed JSON; validation is the caller's stage. */
-  studies: unknown[];
   /**
-   * Each record's JSON text as CT.gov sent it, in the order of `studies` (what the raw hash is
-   * taken of, and what a new version stores). Absent when the page could not be split.
+   * Each study as received: its bytes, cut out of the page (what the raw hash is taken of, what a
+   * new version stores, parsed only when its content is needed), or the parsed record when the
+   * page could not be cut into studies and was parsed whole.
    */
-  texts?: string[];
+  records: RawRecord[];
+  /** The records parsed (on first use: the sync reads `records`). */
+  readonly studies: unknown[];
   /** Only on the first page, and only when countTotal was asked for. */
   totalCount?: number;
   nextPageToken?: string;
 }
 
-/** A page read as its envelope and, when it could be split, each study parsed from its own text. */
+/** A page read as its envelope and, when it could be split, each study's bytes. */
 interface PageJson {
   envelope: unknown;
-  studies?: { raw: unknown[]; texts: string[] };
+  studies?: Buffer[];
 }
 
 /**
- * A page's body read study by study: each study's text is decoded and parsed on its own, so the
- * page is never one big string, and each record comes with the text it was parsed from. A page
- * that cannot be split is parsed whole (its records then have no text).
+ * A page's body cut into its studies' bytes before anything is decoded: only the envelope is
+ * parsed here; each study is decoded and parsed when its content is needed (never, for a study
+ * whose bytes hash to the stored raw hash). A page that cannot be split is parsed whole.
  */
 function readStudiesPage(body: Buffer): PageJson {
   const split = splitStudiesPage(body);
   if (!split) return { envelope: JSON.parse(body.toString('utf8')) };
-  const envelope: unknown = JSON.parse(split.envelope);
-  return { envelope, studies: { raw: split.studies.map((text): unknown => JSON.parse(text)), texts: split.studies } };
+  return { envelope: JSON.parse(split.envelope), studies: split.studies };
 }
 
-function parsePage(json: unknown): StudiesPageResult {
+function parsePage(json: unknown): Omit<StudiesPageResult, 'studies'> {
   const { envelope, studies } = json as PageJson;
-  const page = parseStudiesPage(envelope);
-  return studies ? { ...page, studies: studies.raw, texts: studies.texts } : page;
+  const { studies: parsed, ...page } = parseStudiesPage(envelope);
+  return { ...page, records: studies ? studies.map((bytes) => ({ json: bytes })) : parsed.map((raw) => ({ raw })) };
 }
 
 /**
@@ -56,8 +57,8 @@ export async function* iterateStudyPages(
     const url = ctgovUrl(ctx.baseUrl, '/studies', query);
     const res = await ctx.http.get(url, { endpoint: '/studies', read: readStudiesPage, parse: parsePage, signal });
     if (!('value' in res)) throw new FetchError(`GET ${url.href} answered HTTP ${res.status}`, url.href, res.status, false);
-    const { studies, texts, totalCount, nextPageToken } = res.value;
-    yield { studies, ...(texts ? { texts } : {}), totalCount, nextPageToken };
+    const { nextPageToken } = res.value;
+    yield withStudies(res.value);
     if (!nextPageToken) return;
     if (seen.has(nextPageToken)) throw new FetchError(`CT.gov repeated pageToken ${nextPageToken}`, url.href, 200, false);
     seen.add(nextPageToken);

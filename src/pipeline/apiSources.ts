@@ -12,7 +12,7 @@ import type { SourceBatch } from './runBatches.js';
 export async function* idSource(client: CtgovClient, ids: readonly NctId[], signal?: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of client.getStudiesByIds(ids, signal ? { signal } : {})) {
     yield {
-      records: b.studies.map((raw, i) => ({ raw, ...(b.texts[i] === undefined ? {} : { rawJson: b.texts[i] }) })),
+      records: b.records,
       failures: [
         ...b.invalid.map((i) => failureOf(i.nctId, 'fetch', new Error(`CT.gov rejected the ID: ${i.message}`))),
         ...b.malformed.map((m) =>
@@ -44,10 +44,7 @@ export async function* querySource(
       limit.onTotal?.(page.totalCount);
     }
     // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
-    while (page.studies.length > 0) {
-      const texts = page.texts?.splice(0, batchSize);
-      yield { records: page.studies.splice(0, batchSize).map((raw, i) => ({ raw, ...(texts ? { rawJson: texts[i] } : {}) })), failures: [] };
-    }
+    while (page.records.length > 0) yield { records: page.records.splice(0, batchSize), failures: [] };
   }
 }
 

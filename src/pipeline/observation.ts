@@ -1,4 +1,5 @@
 import type { NctId } from '../ctgov/nctId.js';
+import type { RawRecord } from '../ctgov/rawRecord.js';
 import type { StudyToWrite } from '../studies/store.js';
 
 /**
@@ -16,9 +17,8 @@ export interface FullObservation extends StudyToWrite {
 export interface QuickObservation {
   kind: 'quick';
   nctId: NctId;
-  raw: unknown;
-  /** The raw record's JSON text, when the source had it; see versionJson. */
-  rawJson?: string;
+  /** The record as received: taken in full after all if the stored raw hash moved meanwhile. */
+  record: RawRecord;
   /** rawRecordHash of the raw record, equal to the stored one when it was read. */
   rawHash: string;
 }

@@ -1,6 +1,6 @@
 import { isNctId, type NctId } from '../ctgov/nctId.js';
 import { retryOnLostConnection, withTransaction } from '../db/transaction.js';
-import { peekNctId } from '../ctgov/schema.js';
+import { recordIdentity } from '../ctgov/rawRecord.js';
 import { loadRawHashes, type StoreContext } from '../studies/store.js';
 import { describeFailedStudies } from './failedStudies.js';
 import { recordAbsences } from './recordAbsences.js';
@@ -166,7 +166,7 @@ function batchIds(prepared: PreparedBatch, batch: SourceBatch): Set<string> {
 function recordIds(batch: SourceBatch): string[] {
   const ids: string[] = [];
   for (const r of batch.records) {
-    const id = peekNctId(r.raw);
+    const id = recordIdentity(r).nctId;
     if (id !== undefined && isNctId(id)) ids.push(id);
   }
   return ids;

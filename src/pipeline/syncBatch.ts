@@ -5,12 +5,13 @@
  * database that is down fails the batch (and the run). runBatches drives a run's batches.
  */
 import type pg from 'pg';
+import { recordText, type RawRecord } from '../ctgov/rawRecord.js';
 import type { NctId } from '../ctgov/nctId.js';
 import { sqlStateKind } from '../db/sqlState.js';
 import { withTransaction } from '../db/transaction.js';
 import type { Logger } from '../log.js';
 import type { FailureRecord } from '../sql/runs.js';
-import { markMirrored, versionJson, type StoreContext } from '../studies/store.js';
+import { markMirrored, type StoreContext } from '../studies/store.js';
 import { fsyncMirrorDirs } from '../mirror/write.js';
 import { exportPages, type ExportCounts, type MirrorTarget } from './exportMirror.js';
 import { failureOf } from './failureOf.js';
@@ -28,14 +29,7 @@ export interface SyncDeps {
   webhooks?: readonly WebhookMatch[];
 }
 
-export interface RawRecord {
-  raw: unknown;
-  /**
-   * The record's JSON text as it arrived, when the source has it: the raw hash is taken of it and
-   * a new version stores it, so the record is never serialised again.
-   */
-  rawJson?: string;
-}
+export type { RawRecord };
 
 export interface BatchOutcome extends WriteResult {
   exported: ExportCounts;
@@ -64,7 +58,7 @@ export async function prepareBatch(
   const failures: FailureRecord[] = [...upstreamFailures];
   for (let i = 0; i < records.length; i++) {
     if (i > 0 && i % PREPARE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
-    const p = validateNormalizeHash(records[i]!.raw, records[i]!.rawJson, storedRawHashes);
+    const p = validateNormalizeHash(records[i]!, storedRawHashes);
     if (p.ok) observations.push(p.observation);
     else failures.push(p.failure);
   }
@@ -106,7 +100,7 @@ async function storeIsolating(
     if (sqlStateKind(err) !== 'data' || observations.length === 0) throw err;
     if (observations.length === 1) {
       const only = observations[0]!;
-      const quarantined = [...failures, failureOf(only.nctId, 'store', err, versionJson(only))];
+      const quarantined = [...failures, failureOf(only.nctId, 'store', err, only.kind === 'full' ? only.rawJson : recordText(only.record))];
       return storeIsolating(deps, ctx, [], quarantined);
     }
     const mid = Math.ceil(observations.length / 2);

@@ -1,9 +1,10 @@
-import { peekNctId, validateCtgovStudy } from '../ctgov/schema.js';
+import { recordIdentity, type RawRecord } from '../ctgov/rawRecord.js';
+import { validateCtgovStudy } from '../ctgov/schema.js';
 import { StudyValidationError } from '../errors.js';
 import { studyContentHash } from '../studies/canonical.js';
 import type { NctId } from '../ctgov/nctId.js';
 import { normalizeValidated } from '../studies/normalize.js';
-import { rawRecordText } from '../studies/rawHash.js';
+import { rawRecordText, rawTextHash } from '../studies/rawHash.js';
 import type { FailureRecord } from '../sql/runs.js';
 import { failureOf } from './failureOf.js';
 import type { Observation } from './observation.js';
@@ -15,39 +16,53 @@ export type Validated = { ok: true; observation: Observation } | { ok: false; fa
  * (quarantined with its stage and reason) instead of an exception: the batch goes on.
  *
  * `storedRawHashes` (the studies' stored raw hashes, read before the batch) let a record whose
- * raw hash is among them skip all of that: it is a quick observation, unchanged.
+ * raw hash is among them skip all of that: it is a quick observation, unchanged. The hash is of
+ * the record's text, so a record given as bytes is not even decoded or parsed then.
  */
-export function validateNormalizeHash(raw: unknown, rawJson?: string, storedRawHashes?: ReadonlyMap<string, string>): Validated {
+export function validateNormalizeHash(record: RawRecord, storedRawHashes?: ReadonlyMap<string, string>): Validated {
   // The source's own text when it had one (a page, a file), else ours, serialised once for hash and version.
-  const text = rawRecordText(raw, rawJson);
-  const rawHash = text?.hash;
-  rawJson ??= text?.json;
+  const text = 'json' in record ? undefined : rawRecordText(record.raw, record.rawJson);
+  const rawHash = 'json' in record ? rawTextHash(record.json) : text?.hash;
   if (rawHash !== undefined && storedRawHashes?.size) {
-    const nctId = peekNctId(raw);
+    const { nctId } = recordIdentity(record);
     // Only a stored (hence valid) NCT ID has a stored hash.
     if (nctId !== undefined && storedRawHashes.get(nctId) === rawHash) {
-      // Unchanged: its text is not kept (only a new version needs it).
-      return { ok: true, observation: { kind: 'quick', nctId: nctId as NctId, raw, rawHash } };
+      return { ok: true, observation: { kind: 'quick', nctId: nctId as NctId, record, rawHash } };
     }
   }
   let stage: FailureRecord['stage'] = 'validate';
+  let raw: unknown = 'raw' in record ? record.raw : undefined;
+  let rawJson = text?.json;
   try {
-    if (text === undefined) throw new Error('the record cannot be serialised as JSON');
+    if ('json' in record) {
+      rawJson = record.json.toString('utf8');
+      raw = parseJson(rawJson);
+    }
+    if (rawJson === undefined || rawHash === undefined) throw new Error('the record cannot be serialised as JSON');
     const validated = validateCtgovStudy(raw);
-    const { record } = validated;
+    const { record: study } = validated;
     // A `fields=`-limited answer is a partial record: stored, it would read as every other field removed.
-    if (typeof record.hasResults !== 'boolean') {
-      throw new StudyValidationError(record.protocolSection.identificationModule.nctId, [
+    if (typeof study.hasResults !== 'boolean') {
+      throw new StudyValidationError(study.protocolSection.identificationModule.nctId, [
         { path: 'hasResults', message: 'missing: a partial (fields-limited) record, not a whole study' },
       ]);
     }
     stage = 'normalize';
-    const study = normalizeValidated(validated);
-    const observation: Observation = { kind: 'full', nctId: study.nctId, study, hash: studyContentHash(study), rawJson: text.json, rawHash: text.hash };
+    const normalized = normalizeValidated(validated);
+    const observation: Observation = { kind: 'full', nctId: normalized.nctId, study: normalized, hash: studyContentHash(normalized), rawJson, rawHash };
     return { ok: true, observation };
   } catch (err) {
-    const nctId = err instanceof StudyValidationError ? (err.nctId ?? null) : (peekNctId(raw) ?? null);
+    const nctId = err instanceof StudyValidationError ? (err.nctId ?? null) : (recordIdentity(record).nctId ?? null);
     return { ok: false, failure: failureOf(nctId, stage, err, rawJson ?? safeStringify(raw)) };
+  }
+}
+
+/** JSON.parse, with a message that says what was being read. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`the record is not valid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -101,7 +101,7 @@ function recheckQuick(latest: ReadonlyMap<NctId, Observation>, stored: ReadonlyM
       byId.set(id, o);
       continue;
     }
-    const v = validateNormalizeHash(o.raw, o.rawJson);
+    const v = validateNormalizeHash(o.record);
     if (!v.ok) failures.push(v.failure);
     else byId.set(v.observation.nctId, v.observation);
   }

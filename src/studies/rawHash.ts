@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isPlainObject } from '../isPlainObject.js';
+import { isSpace, stringEnd } from '../ctgov/jsonText.js';
 
 /**
  * Part of every raw hash. Bump it when validation or normalization rules change: every stored
@@ -40,13 +40,7 @@ export function rawRecordText(raw: unknown, received?: string): RawText | undefi
     }
     if (json === undefined) return undefined;
   }
-  const hash = createHash('sha256').update(`${RAW_HASH_VERSION}\n`);
-  const holder = miscInfo(raw)?.versionHolder;
-  // Only a string is left out: anything else is not what CT.gov sends, and must still count.
-  const cut = typeof holder === 'string' ? holderMember(json, holder) : undefined;
-  if (!cut) hash.update(json);
-  else hash.update(json.slice(0, cut[0])).update(json.slice(cut[1]));
-  return { json, hash: hash.digest('base64url') };
+  return { json, hash: rawTextHash(json) };
 }
 
 /** rawRecordText's hash alone. */
@@ -54,34 +48,51 @@ export function rawRecordHash(raw: unknown, received?: string): string | undefin
   return rawRecordText(raw, received)?.hash;
 }
 
-const HOLDER_KEY = '"versionHolder"';
+/**
+ * The raw hash of a record's JSON text, read from the text alone: the record need not be parsed
+ * (an unchanged study never is). Bytes are UTF-8, so a page's bytes and the decoded text of the
+ * same record hash alike.
+ */
+export function rawTextHash(text: string | Buffer): string {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const hash = createHash('sha256').update(`${RAW_HASH_VERSION}\n`);
+  const cut = holderMember(bytes);
+  if (!cut) hash.update(bytes);
+  else hash.update(bytes.subarray(0, cut[0])).update(bytes.subarray(cut[1]));
+  return hash.digest('base64url');
+}
+
+const HOLDER_KEY = Buffer.from('"versionHolder"');
 
 /**
- * Where `"versionHolder":"<holder>"` is in the text, as [start, end). The derived section comes
- * last in a record, hence the search from the end. The key must open an object member (after
- * `{` or `,`): quotes inside JSON strings are escaped, so such a match is a key, never text.
+ * Where the last `"versionHolder":"…"` member is in the text, as [start, end). The derived
+ * section comes last in a record, hence the search from the end. The key must open an object
+ * member (after `{` or `,`): quotes inside JSON strings are escaped, so such a match is a key,
+ * never text. Only a string value is left out: anything else is not what CT.gov sends, and must
+ * still count. (CT.gov has the key once, in derivedSection.miscInfoModule; normalization reads no
+ * key of that name anywhere.)
  */
-function holderMember(json: string, holder: string): [number, number] | undefined {
-  const value = JSON.stringify(holder);
+function holderMember(json: Buffer): [number, number] | undefined {
   for (let at = json.lastIndexOf(HOLDER_KEY); at >= 0; at = at > 0 ? json.lastIndexOf(HOLDER_KEY, at - 1) : -1) {
-    let i = skipSpace(json, at + HOLDER_KEY.length, 1);
-    if (json[i] !== ':') continue;
-    i = skipSpace(json, i + 1, 1);
-    if (!json.startsWith(value, i)) continue;
-    const before = json[skipSpace(json, at - 1, -1)];
-    if (before === '{' || before === ',') return [at, i + value.length];
+    let i = skipSpaceFrom(json, at + HOLDER_KEY.length, 1);
+    if (json[i] !== COLON) continue;
+    i = skipSpaceFrom(json, i + 1, 1);
+    const before = json[skipSpaceFrom(json, at - 1, -1)];
+    if (before !== OPEN_BRACE && before !== COMMA) continue;
+    if (json[i] !== QUOTE) return undefined;
+    const end = stringEnd(json, i);
+    return end < 0 ? undefined : [at, end];
   }
   return undefined;
 }
 
-/** The first index from `i`, stepping by `step`, that is not JSON whitespace. */
-function skipSpace(json: string, i: number, step: 1 | -1): number {
-  while (i >= 0 && i < json.length && ' \n\r\t'.includes(json[i]!)) i += step;
-  return i;
-}
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
 
-function miscInfo(raw: unknown): Record<string, unknown> | undefined {
-  const derived = isPlainObject(raw) ? raw.derivedSection : undefined;
-  const misc = isPlainObject(derived) ? derived.miscInfoModule : undefined;
-  return isPlainObject(misc) ? misc : undefined;
+/** The first index from `i`, stepping by `step`, that is not JSON whitespace. */
+function skipSpaceFrom(json: Buffer, i: number, step: 1 | -1): number {
+  while (i >= 0 && i < json.length && isSpace(json[i]!)) i += step;
+  return i;
 }

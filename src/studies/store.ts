@@ -21,11 +21,6 @@ export interface StudyToWrite {
   rawHash: string;
 }
 
-/** The raw record as JSON text: the text kept with it, else serialised now (an unchanged study keeps none). */
-export function versionJson(o: { raw?: unknown; rawJson?: string }): string {
-  return o.rawJson ?? JSON.stringify(o.raw);
-}
-
 /**
  * The stored raw hashes of these studies (those present and not removed), read before a batch's
  * transaction: a record whose hash is among them can skip validation, normalization and diff.

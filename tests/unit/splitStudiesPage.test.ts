@@ -10,7 +10,10 @@ import { CTGOV_FIXTURE_DIR, fixtureIds, readFixture } from '../support/ctgovFixt
  * soundly is left to the whole-page parse (undefined), never guessed.
  */
 
-const split = (text: string) => splitStudiesPage(Buffer.from(text));
+const split = (text: string) => {
+  const page = splitStudiesPage(Buffer.from(text));
+  return page && { envelope: page.envelope, studies: page.studies.map((s) => s.toString('utf8')) };
+};
 
 /** The page's value as split: the envelope with each study parsed from its own text put back. */
 function reassembled(text: string): unknown {

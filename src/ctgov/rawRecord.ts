@@ -1,0 +1,58 @@
+import { memberAt } from './jsonText.js';
+import { peekNctId, peekNctIdAliases } from './schema.js';
+
+/**
+ * A study record as a source gave it: the parsed record (with the text it was parsed from, when
+ * the source had it), or only its JSON text as UTF-8 bytes (a study's slice of a /studies page),
+ * which is decoded and parsed only when its content is needed: an unchanged study never is.
+ */
+export type RawRecord = { raw: unknown; rawJson?: string } | { json: Buffer };
+
+/** What a record says it is, before it is validated: its nctId and aliases, as given. */
+export interface RecordIdentity {
+  nctId: string | undefined;
+  aliases: string[];
+}
+
+/**
+ * The record's nctId and aliases. From bytes, only the identification module is cut out and
+ * parsed (the first `protocolSection` and `identificationModule` keys: CT.gov repeats no key).
+ */
+export function recordIdentity(record: RawRecord): RecordIdentity {
+  const raw = 'raw' in record ? record.raw : identificationOnly(record.json);
+  return { nctId: peekNctId(raw), aliases: peekNctIdAliases(raw) };
+}
+
+/** The record parsed (bytes are decoded and parsed now: a SyntaxError if they are not JSON). */
+export function recordValue(record: RawRecord): unknown {
+  return 'raw' in record ? record.raw : JSON.parse(record.json.toString('utf8'));
+}
+
+/** The record's JSON text, for a quarantine excerpt: as received, else serialised now ('' if it cannot be). */
+export function recordText(record: RawRecord): string {
+  if ('json' in record) return record.json.toString('utf8');
+  try {
+    return record.rawJson ?? JSON.stringify(record.raw) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** `value` with a `studies` list: its records parsed when first read (the sync reads the records). */
+export function withStudies<T extends { records: readonly RawRecord[] }>(value: T): T & { readonly studies: unknown[] } {
+  let studies: unknown[] | undefined;
+  return Object.defineProperty(value, 'studies', {
+    get: () => (studies ??= value.records.map(recordValue)),
+    enumerable: true,
+  }) as T & { readonly studies: unknown[] };
+}
+
+function identificationOnly(json: Buffer): unknown {
+  const module = memberAt(json, ['protocolSection', 'identificationModule']);
+  if (!module) return undefined;
+  try {
+    return { protocolSection: { identificationModule: JSON.parse(json.toString('utf8', module.valueStart, module.valueEnd)) } };
+  } catch {
+    return undefined;
+  }
+}
