@@ -19,9 +19,19 @@ export interface RecordIdentity {
  * parsed (the first `protocolSection` and `identificationModule` keys: CT.gov repeats no key).
  */
 export function recordIdentity(record: RawRecord): RecordIdentity {
-  const raw = 'raw' in record ? record.raw : identificationOnly(record.json);
-  return { nctId: peekNctId(raw), aliases: peekNctIdAliases(raw) };
+  if ('raw' in record) return { nctId: peekNctId(record.raw), aliases: peekNctIdAliases(record.raw) };
+  // Asked for at each step a record passes (matched to the IDs asked for, its batch's stored
+  // hashes looked up, its own compared): read once.
+  let identity = identities.get(record);
+  if (!identity) {
+    const raw = identificationOnly(record.json);
+    identity = { nctId: peekNctId(raw), aliases: peekNctIdAliases(raw) };
+    identities.set(record, identity);
+  }
+  return identity;
 }
+
+const identities = new WeakMap<RawRecord, RecordIdentity>();
 
 /** The record parsed (bytes are decoded and parsed now: a SyntaxError if they are not JSON). */
 export function recordValue(record: RawRecord): unknown {

@@ -77,7 +77,7 @@ export async function writeBatch(
 }
 
 interface WritePlan extends Omit<WriteResult, 'failures'> {
-  toWrite: Array<{ obs: FullObservation; changes: FieldChange[] }>;
+  toWrite: Array<{ obs: FullObservation; changes: FieldChange[]; previous?: Study }>;
   /** Same content under another hash (the normalization grew) or other bytes (lists reordered). */
   newHashes: Array<{ id: NctId; hash: string; rawHash: string | null }>;
 }
@@ -145,7 +145,8 @@ function planWrites(plan: WritePlan, byId: ReadonlyMap<NctId, Observation>, stor
       plan.unchanged.push(id);
       if (row.mirrored_hash !== obs.hash) listWithHash('unmirrored', id, obs.hash);
     }
-    if (changes.length > 0 || !row) plan.toWrite.push({ obs, changes });
+    const before = previous.get(id);
+    if (changes.length > 0 || !row) plan.toWrite.push({ obs, changes, ...(before ? { previous: before } : {}) });
     // Same content under another hash or other bytes: adopt the new hashes, no version; the
     // next identical record is then quick.
     else if (row.content_hash !== obs.hash || row.raw_hash !== obs.rawHash) {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import type { NctId } from '../ctgov/nctId.js';
 import { addRunCounts } from '../sql/runs.js';
@@ -136,13 +137,14 @@ const SLICE_CHARS = 16 * 2 ** 20;
 /**
  * New and changed studies: their `studies` row, a version with the raw record, their child
  * rows, and one field_changes row per changed path. Returns the number of change rows.
+ * `previous` is a changed study's stored state (normalized by today's rules): its child tables
+ * whose rows come out the same are left as they are.
  */
 export async function writeStudies(
   client: pg.ClientBase,
   ctx: StoreContext,
-  items: ReadonlyArray<{ obs: StudyToWrite; changes: FieldChange[] }>,
+  items: ReadonlyArray<{ obs: StudyToWrite; changes: FieldChange[]; previous?: Study }>,
 ): Promise<number> {
-  const ids = items.map((i) => i.obs.study.nctId);
   const studyRows = items.map(({ obs }) => ({ ...toStudyRow(obs.study), content_hash: obs.hash, raw_hash: obs.rawHash }));
   await client.query(UPSERT_STUDIES, [JSON.stringify(studyRows), ctx.observedAt]);
   const lastUpdate = new Map(studyRows.map((r) => [r.nct_id, r.last_update_post_date]));
@@ -156,7 +158,7 @@ export async function writeStudies(
     for (const v of rows) versionOf.set(v.nct_id, v.id);
   }
 
-  await replaceChildRows(client, ids, items.map((i) => toChildRows(i.obs.study)));
+  await replaceChildRows(client, items.map((i) => ({ id: i.obs.study.nctId, rows: toChildRows(i.obs.study), ...(i.previous ? { previous: toChildRows(i.previous) } : {}) })));
 
   // One element per study, its changes as they are (FieldChange serialises to the keys the
   // statement reads): the study's columns are written once, not once per change row.
@@ -189,13 +191,16 @@ function* jsonSlices<T>(items: readonly T[], elements: (item: T) => string): Gen
 /**
  * Replaces the child rows of the written studies, new ones included: child tables have no
  * foreign key (see migration 0006), so rows left by a study deleted by hand would otherwise
- * collide with its next import.
+ * collide with its next import. A changed study's table is skipped when its rows are those of
+ * its previous state (a new status or date touches no child table; a site added, one).
  */
-async function replaceChildRows(client: pg.ClientBase, ids: NctId[], perStudy: ChildRows[]): Promise<void> {
+async function replaceChildRows(client: pg.ClientBase, studies: ReadonlyArray<{ id: NctId; rows: ChildRows; previous?: ChildRows }>): Promise<void> {
   for (const table of CHILD_TABLES) {
+    const replaced = studies.filter((s) => !s.previous || !isDeepStrictEqual(s.previous[table], s.rows[table]));
+    if (replaced.length === 0) continue;
     // Table names come from the constant list above, never from input.
-    await client.query(`delete from ctgov.${table} where nct_id = any($1::text[])`, [ids]);
-    const rows = perStudy.flatMap((c) => c[table] as object[]);
+    await client.query(`delete from ctgov.${table} where nct_id = any($1::text[])`, [replaced.map((s) => s.id)]);
+    const rows = replaced.flatMap((s) => s.rows[table] as object[]);
     if (rows.length > 0) await client.query(CHILD_INSERTS[table], [JSON.stringify(rows)]);
   }
 }

@@ -120,6 +120,44 @@ describe('store (through runBatches, on the test database)', () => {
     expect(await count(t, 'select 1 from ctgov.study_versions where nct_id = $1', [nctId])).toBe(2);
   });
 
+  it('rewrites a changed study only in the child tables whose rows change, and those in full', async () => {
+    const raw = clone(fixtures.find((r) => (r.protocolSection.contactsLocationsModule?.locations?.length ?? 0) >= 2 && (r.protocolSection.conditionsModule?.conditions?.length ?? 0) >= 1)!);
+    const nctId = raw.protocolSection.identificationModule.nctId as NctId;
+    // The transaction that wrote each table's rows of the study (xmin): it moves only when the table is rewritten.
+    const writers = async (): Promise<Record<string, string[]>> => {
+      const tables = { conditions: 'ordinal', locations: 'location_key', sponsors: 'ordinal' };
+      const out: Record<string, string[]> = {};
+      for (const [table, key] of Object.entries(tables)) {
+        const { rows } = await t.db.pool.query(`select xmin::text as x from ctgov.${table} where nct_id = $1 order by ${key}`, [nctId]);
+        out[table] = rows.map((r) => r.x);
+      }
+      return out;
+    };
+    const expectRowsOf = async (state: Raw) => {
+      const fields = fieldsOf(state);
+      expect(await count(t, 'select 1 from ctgov.locations where nct_id = $1', [nctId])).toBe(Object.keys(fields).filter((p) => p.startsWith('locations.')).length);
+      const { rows } = await t.db.pool.query('select name from ctgov.conditions where nct_id = $1 order by ordinal', [nctId]);
+      expect(rows.map((r) => r.name)).toEqual(state.protocolSection.conditionsModule.conditions);
+    };
+    await ingest(t, [raw], '2026-02-02T00:00:00Z');
+    const first = await writers();
+    expect(first.locations.length).toBeGreaterThanOrEqual(2);
+
+    raw.protocolSection.statusModule.overallStatus = 'TERMINATED';
+    expect((await ingest(t, [raw], '2026-02-03T00:00:00Z')).counts.changed).toBe(1);
+    expect(await writers()).toEqual(first);
+    await expectRowsOf(raw);
+
+    raw.protocolSection.contactsLocationsModule.locations.pop();
+    raw.protocolSection.conditionsModule.conditions = [...raw.protocolSection.conditionsModule.conditions, 'Another condition'];
+    expect((await ingest(t, [raw], '2026-02-04T00:00:00Z')).counts.changed).toBe(1);
+    const third = await writers();
+    expect(third.sponsors).toEqual(first.sponsors);
+    expect(third.locations.length).toBe(first.locations.length - 1);
+    for (const table of ['locations', 'conditions']) expect(third[table]!.every((x) => !first[table]!.includes(x)), table).toBe(true);
+    await expectRowsOf(raw);
+  });
+
   it('quarantines an invalid record with its reason and stores the rest of the batch', async () => {
     const good = clone(fixtures[0]!);
     good.protocolSection.identificationModule.nctId = 'NCT09999001';
