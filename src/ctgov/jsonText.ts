@@ -99,14 +99,21 @@ export function valueEnd(text: Buffer, i: number): number {
 }
 
 /**
- * The index just past the string whose opening quote is at `i`; -1 if it never closes. Jumps from
- * quote to quote (most of a record's text is inside strings): a quote closes the string unless an
- * odd number of backslashes precedes it.
+ * The index just past the string whose opening quote is at `i`; -1 if it never closes. Past its
+ * first bytes, it jumps from quote to quote (most of a record's text is inside long strings): a
+ * quote closes the string unless an odd number of backslashes precedes it.
  */
 export function stringEnd(text: Buffer, i: number): number {
-  for (let q = text.indexOf(QUOTE, i + 1); q >= 0; q = text.indexOf(QUOTE, q + 1)) {
+  // Keys and most values are short: read them byte by byte; jump through long text from quote to quote.
+  const near = Math.min(text.length, i + 64);
+  for (let j = i + 1; j < near; j++) {
+    const c = text[j];
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) j++;
+  }
+  for (let q = text.indexOf(QUOTE, near); q >= 0; q = text.indexOf(QUOTE, q + 1)) {
     let k = q - 1;
-    while (text[k]! === BACKSLASH) k--;
+    while (text[k] === BACKSLASH) k--;
     if ((q - 1 - k) % 2 === 0) return q + 1;
   }
   return -1;

@@ -56,6 +56,17 @@ describe('splitStudiesPage', () => {
     expect(reassembled('{"studies":[{"a":"}"}],"more":{"studies":[1]}}')).toEqual({ studies: [{ a: '}' }], more: { studies: [1] } });
   });
 
+  it('ends every string where JSON.parse does, escapes at any distance from its opening quote', () => {
+    for (let at = 0; at < 140; at += 3) {
+      for (const escape of ['\\"', '\\\\', '\\\\\\"', 'é😀']) {
+        const value = `${'x'.repeat(at)}${escape}"${'y'.repeat(at % 7)}`;
+        const studies = [{ a: value, b: [value, { [value]: value }] }, { c: value }];
+        const text = JSON.stringify({ studies, after: value });
+        expect(reassembled(text), `${at} ${escape}`).toEqual({ studies, after: value });
+      }
+    }
+  });
+
   it('leaves to a whole parse what it cannot split soundly', () => {
     for (const text of [
       '',
