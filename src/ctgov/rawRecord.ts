@@ -3,10 +3,11 @@ import { peekNctId, peekNctIdAliases } from './schema.js';
 
 /**
  * A study record as a source gave it: the parsed record (with the text it was parsed from, when
- * the source had it), or only its JSON text as UTF-8 bytes (a study's slice of a /studies page),
- * which is decoded and parsed only when its content is needed: an unchanged study never is.
+ * the source had it), or only its JSON text as UTF-8 bytes (a study's slice of a /studies page,
+ * a file of the bulk download: `source` names it), which is decoded and parsed only when its
+ * content is needed: an unchanged study never is.
  */
-export type RawRecord = { raw: unknown; rawJson?: string } | { json: Buffer };
+export type RawRecord = { raw: unknown; rawJson?: string } | { json: Buffer; source?: string };
 
 /** What a record says it is, before it is validated: its nctId and aliases, as given. */
 export interface RecordIdentity {

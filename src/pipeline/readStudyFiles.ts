@@ -6,6 +6,7 @@ import type { FailureRecord } from '../sql/runs.js';
 import { failureOf } from './failureOf.js';
 import type { RawRecord } from './syncBatch.js';
 import { isPlainObject } from '../isPlainObject.js';
+import { skipSpace, walkObject } from '../ctgov/jsonText.js';
 
 export interface FileBatch {
   records: RawRecord[];
@@ -35,9 +36,9 @@ export async function* readStudyFiles(files: readonly StudyFile[], batchSize: nu
   for (const { file, named } of files) {
     const zip = file.toLowerCase().endsWith('.zip');
     const sources = zip ? readZipEntries(file) : readPlain(file);
-    for await (const { name, text } of sources) {
+    for await (const { name, bytes } of sources) {
       // A zip's entries are like a folder's files: its metadata.json is passed over.
-      for (const item of recordsOf(name, text, named && !zip)) {
+      for (const item of recordsOf(name, bytes, named && !zip)) {
         if ('failure' in item) batch.failures.push(item.failure);
         else batch.records.push(item);
         if (batch.records.length >= batchSize) {
@@ -68,19 +69,23 @@ async function listFiles(path: string): Promise<StudyFile[]> {
   return out;
 }
 
-async function* readPlain(file: string): AsyncGenerator<{ name: string; text: string }> {
-  yield { name: file, text: await readFile(file, 'utf8') };
+async function* readPlain(file: string): AsyncGenerator<{ name: string; bytes: Buffer }> {
+  yield { name: file, bytes: await readFile(file) };
 }
 
 type Item = RawRecord | { failure: FailureRecord };
 
 /**
- * The records in one file. A JSON file found in a folder that holds no study at all (say the
- * API's metadata.json next to the studies) is passed over; one named on the command line is a
- * failure, since the user asked for it.
+ * The records in one file. A file holding one study (the bulk download's) is taken as its bytes,
+ * decoded and parsed only if its hash is not the stored one (see RawRecord): re-importing an
+ * unchanged download parses nothing. A JSON file found in a folder that holds no study at all
+ * (say the API's metadata.json next to the studies) is passed over; one named on the command
+ * line is a failure, since the user asked for it.
  */
-function recordsOf(name: string, text: string, named: boolean): Item[] {
+function recordsOf(name: string, bytes: Buffer, named: boolean): Item[] {
+  if (isStudyText(bytes)) return [{ json: bytes, source: name }];
   const idFromName = /(NCT\d{8})/i.exec(basename(name))?.[1]?.toUpperCase() ?? null;
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -100,8 +105,22 @@ function isStudyLike(v: unknown): boolean {
   return isPlainObject(v) && 'protocolSection' in v;
 }
 
+/**
+ * A study as the bulk download has it, read from the bytes: one object, whole (it closes where
+ * the file ends), with a `protocolSection` member. Anything else is parsed here.
+ */
+function isStudyText(bytes: Buffer): boolean {
+  let study = false;
+  const start = skipSpace(bytes, 0);
+  const end = walkObject(bytes, start, (key) => {
+    if (key === 'protocolSection') study = true;
+    return undefined;
+  });
+  return study && end > 0 && skipSpace(bytes, end) === bytes.length;
+}
+
 /** The `.json` entries of a zip, one at a time (the bulk download holds one file per study). */
-async function* readZipEntries(file: string): AsyncGenerator<{ name: string; text: string }> {
+async function* readZipEntries(file: string): AsyncGenerator<{ name: string; bytes: Buffer }> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(file, { lazyEntries: true, autoClose: true }, (err, z) => (err ? reject(new InputError(`cannot open zip ${file}: ${err.message}`)) : resolve(z))),
   );
@@ -116,16 +135,16 @@ async function* readZipEntries(file: string): AsyncGenerator<{ name: string; tex
       zip.removeAllListeners('entry').removeAllListeners('end').removeAllListeners('error');
       if (!entry) return;
       if (!/\.json$/i.test(entry.fileName) || entry.fileName.endsWith('/')) continue;
-      const text = await new Promise<string>((resolve, reject) =>
+      const bytes = await new Promise<Buffer>((resolve, reject) =>
         zip.openReadStream(entry, (err, stream) => {
           if (err) return reject(err);
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          stream.on('end', () => resolve(Buffer.concat(chunks)));
           stream.on('error', reject);
         }),
       );
-      yield { name: `${file}:${entry.fileName}`, text };
+      yield { name: `${file}:${entry.fileName}`, bytes };
     }
   } finally {
     zip.close();

@@ -35,8 +35,10 @@ export function validateNormalizeHash(record: RawRecord, storedRawHashes?: Reado
   let rawJson = text?.json;
   try {
     if ('json' in record) {
+      stage = 'parse';
       rawJson = record.json.toString('utf8');
-      raw = parseJson(rawJson);
+      raw = parseJson(rawJson, record.source);
+      stage = 'validate';
     }
     if (rawJson === undefined || rawHash === undefined) throw new Error('the record cannot be serialised as JSON');
     const validated = validateCtgovStudy(raw);
@@ -58,11 +60,11 @@ export function validateNormalizeHash(record: RawRecord, storedRawHashes?: Reado
 }
 
 /** JSON.parse, with a message that says what was being read. */
-function parseJson(text: string): unknown {
+function parseJson(text: string, source: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`the record is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${source ?? 'the record'}: not valid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { CtgovClient, SearchParams } from '../ctgov/client.js';
 import { parseNctId, type NctId } from '../ctgov/nctId.js';
-import { peekNctId, peekNctIdAliases } from '../ctgov/schema.js';
+import { recordIdentity } from '../ctgov/rawRecord.js';
 
 /**
  * The NCT IDs a /studies query returns, asking for the IDs (and aliases) only: small pages, and
@@ -9,14 +9,15 @@ import { peekNctId, peekNctIdAliases } from '../ctgov/schema.js';
 export async function listQueryMatches(client: CtgovClient, params: SearchParams, signal: AbortSignal, keep?: ReadonlySet<string>): Promise<NctId[]> {
   const ids = new Set<NctId>();
   for await (const page of client.searchStudies({ ...params, fields: ['NCTId', 'NCTIdAlias'] }, { signal })) {
-    for (const raw of page.studies) {
-      const id = canonical(peekNctId(raw));
+    for (const record of page.records) {
+      const { nctId, aliases } = recordIdentity(record);
+      const id = canonical(nctId);
       if (!keep) {
         if (id) ids.add(id);
         continue;
       }
       // Matching a kept ID through an alias counts too (the record is fetched under the kept ID).
-      for (const any of [id, ...peekNctIdAliases(raw).map(canonical)]) if (any && keep.has(any)) ids.add(any);
+      for (const any of [id, ...aliases.map(canonical)]) if (any && keep.has(any)) ids.add(any);
     }
   }
   return [...ids].sort();

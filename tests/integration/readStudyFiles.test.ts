@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { recordValue, type RawRecord } from '../../src/ctgov/rawRecord.js';
 import { InputError } from '../../src/errors.js';
+import { validateNormalizeHash } from '../../src/pipeline/validateNormalizeHash.js';
 import { listStudyFiles, readStudyFiles, type FileBatch } from '../../src/pipeline/readStudyFiles.js';
 import { readFixture } from '../support/ctgovFixtures.js';
 import { makeZip } from '../support/zip.js';
@@ -13,7 +15,7 @@ async function readAll(paths: string[], batchSize = 100): Promise<FileBatch[]> {
   return out;
 }
 
-const idOf = (raw: unknown) => (raw as any).protocolSection.identificationModule.nctId as string;
+const idOf = (record: RawRecord) => (recordValue(record) as any).protocolSection.identificationModule.nctId as string;
 
 describe('readStudyFiles', () => {
   const a = readFixture('NCT00000410');
@@ -34,10 +36,31 @@ describe('readStudyFiles', () => {
       ]),
     );
     const batches = await readAll([dir]);
-    const ids = batches.flatMap((x) => x.records.map((r) => idOf(r.raw)));
+    const ids = batches.flatMap((x) => x.records.map(idOf));
     // Folder files in name order: array.json, ctg-studies.json.zip (2 entries), page.json, single.json.
     expect(ids).toEqual(['NCT00162175', 'NCT00000410', 'NCT00162175', 'NCT00184067', 'NCT00000410']);
     expect(batches.flatMap((x) => x.failures)).toEqual([]);
+  });
+
+  it('takes a file holding one study as its bytes, parsed only when the pipeline needs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgov-files-'));
+    const text = JSON.stringify(a, null, 1);
+    writeFileSync(join(dir, 'NCT00000410.json'), text);
+    writeFileSync(join(dir, 'ctg.zip'), makeZip([{ name: 'NCT00162175.json', text: JSON.stringify(b) }]));
+    // Balanced, so taken as a study, but not JSON: it fails where it is parsed, named by its file.
+    writeFileSync(join(dir, 'NCT00184067.json'), '{"protocolSection":{"identificationModule":{"nctId":"NCT00184067"}},"hasResults":tru}');
+    const records = (await readAll([dir])).flatMap((x) => x.records);
+    expect(records.map((r) => ('json' in r ? [r.source, r.json.toString('utf8')] : 'parsed'))).toEqual([
+      [join(dir, 'NCT00000410.json'), text],
+      [join(dir, 'NCT00184067.json'), expect.stringContaining('tru}')],
+      [`${join(dir, 'ctg.zip')}:NCT00162175.json`, JSON.stringify(b)],
+    ]);
+    expect(validateNormalizeHash(records[1]!)).toMatchObject({
+      ok: false,
+      failure: { nctId: 'NCT00184067', stage: 'parse', error: expect.stringContaining(`${join(dir, 'NCT00184067.json')}: not valid JSON`) },
+    });
+    const stored = validateNormalizeHash(records[0]!);
+    expect(stored).toMatchObject({ ok: true, observation: { kind: 'full', nctId: 'NCT00000410', rawJson: text } });
   });
 
   it('yields batches of the requested size', async () => {

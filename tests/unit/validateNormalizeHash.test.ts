@@ -63,13 +63,17 @@ describe('validateNormalizeHash', () => {
     expect(validateNormalizeHash({ json: Buffer.from(JSON.stringify(raw)) }, stored)).toMatchObject({ ok: true, observation: { kind: 'full' } });
   });
 
-  it('quarantines bytes that are not JSON at validation, named by the ID they carry', () => {
+  it('quarantines bytes that are not JSON at parsing, named by the ID they carry and where they came from', () => {
     const raw = fixture();
     const nctId = raw.protocolSection.identificationModule.nctId as string;
     const broken = Buffer.from(JSON.stringify(raw).replace('"derivedSection":{', '"derivedSection":{,'));
     expect(validateNormalizeHash({ json: broken })).toMatchObject({
       ok: false,
-      failure: { nctId, stage: 'validate', error: expect.stringContaining('not valid JSON') },
+      failure: { nctId, stage: 'parse', error: expect.stringMatching(/^the record: not valid JSON/) },
+    });
+    expect(validateNormalizeHash({ json: broken, source: 'bulk.zip:x.json' })).toMatchObject({
+      ok: false,
+      failure: { nctId, stage: 'parse', error: expect.stringMatching(/^bulk\.zip:x\.json: not valid JSON/) },
     });
   });
 });
