@@ -87,6 +87,23 @@ describe('readStudyFiles', () => {
     expect((await readAll([page])).flatMap((x) => x.failures)[0]!.error).toMatch(/not a study, an array of studies or a \/studies page/);
   });
 
+  it('stops at a zip entry whose size is not the one the zip gives, naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgov-files-'));
+    const text = JSON.stringify(a);
+    for (const [claimed, message] of [
+      [text.length - 10, /NCT00000410\.json: cannot inflate/],
+      [text.length + 10, /NCT00000410\.json: \d+ bytes where the zip says \d+/],
+    ] as const) {
+      const zip = makeZip([{ name: 'NCT00000410.json', text }]);
+      // The central directory's uncompressed size, which the reader goes by.
+      const central = zip.readUInt32LE(zip.length - 22 + 16);
+      zip.writeUInt32LE(claimed, central + 24);
+      const file = join(dir, `claimed-${claimed}.zip`);
+      writeFileSync(file, zip);
+      await expect(readAll([file])).rejects.toThrow(message);
+    }
+  });
+
   it('rejects a missing path before reading anything', async () => {
     await expect(listStudyFiles(['/nonexistent/x.json'])).rejects.toBeInstanceOf(InputError);
   });
