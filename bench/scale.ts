@@ -101,6 +101,8 @@ const results = {
     cpu_seconds: round(w.cpuSeconds, 1),
     wal_mb: round(w.walMb),
     wal_full_page_images: Math.round(w.walFpi),
+    blocks_read: Math.round(w.blocksRead),
+    field_changes_index_blocks_read: Math.round(w.changeIndexBlocksRead),
   })),
   peak_rss_mb: round(first.result.peakRssMb),
   reimport_peak_rss_mb: round(again.result.peakRssMb),
@@ -142,9 +144,11 @@ say(`results: ${writeResults(RESULTS_DIR, started, results, 'scale-')}`);
 
 /**
  * A progress sample: when, studies done (the run's row), CPU seconds of the import process and of
- * its Postgres backends so far, and the server's WAL so far (bytes, full-page images).
+ * its Postgres backends so far, the server's WAL so far (bytes, full-page images), and the blocks
+ * of the schema's tables and indexes read from outside shared buffers so far (all of them, and
+ * those of field_changes' indexes).
  */
-type Sample = [ms: number, done: number, cpu: number, walBytes: number, walFpi: number];
+type Sample = [ms: number, done: number, cpu: number, walBytes: number, walFpi: number, blocksRead: number, changeIndexBlocksRead: number];
 
 interface ImportRun {
   result: ImportResult;
@@ -183,18 +187,23 @@ async function importRun(stage: string, observedAt: string): Promise<ImportRun> 
     let lastSaid = 0;
     while (!done) {
       // pg_stat_wal is the whole server's: the import is the only writer while the bench runs.
-      const r = await watcher.query<{ done: number; wal_bytes: string; wal_fpi: string }>(
-        `select r.fetched + r.failed as done, w.wal_bytes::text, w.wal_fpi::text
+      const r = await watcher.query<{ done: number; wal_bytes: string; wal_fpi: string; blocks_read: string; change_index_blocks_read: string }>(
+        `select r.fetched + r.failed as done, w.wal_bytes::text, w.wal_fpi::text,
+                (select sum(coalesce(heap_blks_read, 0) + coalesce(idx_blks_read, 0) + coalesce(toast_blks_read, 0) + coalesce(tidx_blks_read, 0))
+                   from pg_statio_user_tables where schemaname = 'ctgov')::text as blocks_read,
+                (select coalesce(idx_blks_read, 0) from pg_statio_user_tables
+                  where schemaname = 'ctgov' and relname = 'field_changes')::text as change_index_blocks_read
            from ctgov.sync_runs r, pg_stat_wal w
           where r.id > $1 and r.job = 'import' order by r.id limit 1`,
         [after],
       );
       if (r.rows[0]) {
-        samples.push([Date.now(), r.rows[0].done, cpuSoFar(), Number(r.rows[0].wal_bytes), Number(r.rows[0].wal_fpi)]);
+        const row = r.rows[0];
+        samples.push([Date.now(), row.done, cpuSoFar(), Number(row.wal_bytes), Number(row.wal_fpi), Number(row.blocks_read), Number(row.change_index_blocks_read)]);
         loads.push(os.loadavg()[0]!);
-        if (r.rows[0].done >= lastSaid + 10_000) {
-          lastSaid = r.rows[0].done - (r.rows[0].done % 10_000);
-          say(`${stage}: ${r.rows[0].done} studies`);
+        if (row.done >= lastSaid + 10_000) {
+          lastSaid = row.done - (row.done % 10_000);
+          say(`${stage}: ${row.done} studies`);
         }
       }
       await Promise.race([child.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
@@ -204,23 +213,23 @@ async function importRun(stage: string, observedAt: string): Promise<ImportRun> 
     say(`${stage}: ${result.summary}; ${result.seconds.toFixed(0)} s, ${Math.round(n / result.seconds)}/s, peak RSS ${Math.round(result.peakRssMb)} MB`);
     // The run's row appears right after the import starts: its CPU is counted from the first sample on.
     const kept = samples.filter(([t]) => t <= result.endedAtMs);
-    const first = kept[0] ?? [result.startedAtMs, 0, 0, 0, 0];
+    const first: Sample = kept[0] ?? [result.startedAtMs, 0, 0, 0, 0, 0, 0];
     const last = kept.at(-1) ?? first;
-    const all: Sample[] = [[result.startedAtMs, 0, first[2], first[3], first[4]], ...kept, [result.endedAtMs, n, last[2], last[3], last[4]]];
+    const all: Sample[] = [[result.startedAtMs, 0, ...first.slice(2)] as Sample, ...kept, [result.endedAtMs, n, ...last.slice(2)] as Sample];
     return { result, samples: all, meanLoad: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length) };
   } finally {
     await watcher.end();
   }
 }
 
-/** Wall clock (ms), CPU seconds and WAL when the run reached `k` studies, interpolated between the samples around it. */
-function at(samples: Sample[], k: number): { ms: number; cpu: number; walBytes: number; walFpi: number } {
+/** Wall clock (ms), CPU seconds, WAL and blocks read when the run reached `k` studies, interpolated between the samples around it. */
+function at(samples: Sample[], k: number): { ms: number; cpu: number; walBytes: number; walFpi: number; blocksRead: number; changeIndexBlocksRead: number } {
   const j = samples.findIndex(([, d]) => d >= k);
   const a = samples[Math.max(j - 1, 0)]!;
   const b = samples[Math.max(j, 0)]!;
   const f = j <= 0 || b[1] === a[1] ? 1 : (k - a[1]) / (b[1] - a[1]);
-  const mix = (i: 0 | 2 | 3 | 4) => a[i] + f * (b[i] - a[i]);
-  return { ms: mix(0), cpu: mix(2), walBytes: mix(3), walFpi: mix(4) };
+  const mix = (i: 0 | 2 | 3 | 4 | 5 | 6) => a[i] + f * (b[i] - a[i]);
+  return { ms: mix(0), cpu: mix(2), walBytes: mix(3), walFpi: mix(4), blocksRead: mix(5), changeIndexBlocksRead: mix(6) };
 }
 
 /**
@@ -232,7 +241,15 @@ function windowCosts(run: ImportRun) {
   const span = (k: number) => {
     const a = at(s, k - WINDOW);
     const b = at(s, k);
-    return { upTo: k, seconds: (b.ms - a.ms) / 1000, cpuSeconds: b.cpu - a.cpu, walMb: (b.walBytes - a.walBytes) / 2 ** 20, walFpi: b.walFpi - a.walFpi };
+    return {
+      upTo: k,
+      seconds: (b.ms - a.ms) / 1000,
+      cpuSeconds: b.cpu - a.cpu,
+      walMb: (b.walBytes - a.walBytes) / 2 ** 20,
+      walFpi: b.walFpi - a.walFpi,
+      blocksRead: b.blocksRead - a.blocksRead,
+      changeIndexBlocksRead: b.changeIndexBlocksRead - a.changeIndexBlocksRead,
+    };
   };
   const windows = [];
   for (let k = WINDOW; k <= n; k += WINDOW) windows.push(span(k));
@@ -385,6 +402,7 @@ function formatScale(r: typeof results): string {
     `per-study cost: the ${r.window} studies up to the ${r.window}th took ${r.first_window_seconds} s, the last ${r.window} ${r.last_window_seconds} s: ${ratio.toFixed(2)}x (target <= 1.2x, ${ratio <= 1.2 ? 'met' : 'NOT met'})`,
     `  in CPU seconds (import + Postgres): ${r.first_window_cpu_seconds} s and ${r.last_window_cpu_seconds} s: ${cpuRatio.toFixed(2)}x`,
     `  WAL written (the server's): ${r.windows[0]!.wal_mb} MB (${r.windows[0]!.wal_full_page_images} full-page images) and ${r.windows.at(-1)!.wal_mb} MB (${r.windows.at(-1)!.wal_full_page_images})`,
+    `  blocks read from outside shared buffers: ${r.windows[0]!.blocks_read} and ${r.windows.at(-1)!.blocks_read} (field_changes' indexes: ${r.windows[0]!.field_changes_index_blocks_read} and ${r.windows.at(-1)!.field_changes_index_blocks_read})`,
     `database after the import: tables ${kb(r.table_bytes_per_study)} + indexes ${kb(r.index_bytes_per_study)} per study (${r.size_after_import.database_mb} MB in all)`,
     `embedded PGlite / server, by ID at N=${r.by_id_n}: ${r.embedded_to_server.toFixed(2)}x the rate`,
   ].join('\n');
