@@ -77,8 +77,9 @@ export function createHttp(opts: HttpOptions): CtgovHttp {
         emit({ type: 'request', endpoint: o.endpoint, status: res.status, durationMs: performance.now() - started });
         return classifyResponse(res, url, o);
       } catch (err) {
-        emit({ type: 'request', endpoint: o.endpoint, status: undefined, durationMs: performance.now() - started });
+        // Stopped by us (shutdown, a caller that no longer needs it): not an outcome of CT.gov's.
         if (signal.aborted) throw signal.reason;
+        emit({ type: 'request', endpoint: o.endpoint, status: undefined, durationMs: performance.now() - started });
         if (timeout.signal.aborted) return { kind: 'retry', reason: 'timeout', detail: `no complete answer within ${opts.timeoutMs} ms` };
         return classifyThrown(err, url);
       } finally {
