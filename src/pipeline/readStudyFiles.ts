@@ -5,7 +5,7 @@ import yauzl from 'yauzl';
 import { InputError } from '../errors.js';
 import type { FailureRecord } from '../sql/runs.js';
 import { failureOf } from './failureOf.js';
-import type { RawRecord } from './syncBatch.js';
+import type { RawRecord } from '../ctgov/rawRecord.js';
 import { isPlainObject } from '../isPlainObject.js';
 import { skipSpace, walkObject } from '../ctgov/jsonText.js';
 

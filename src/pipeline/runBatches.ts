@@ -6,7 +6,8 @@ import { describeFailedStudies } from './failedStudies.js';
 import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, exportPages, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type FailureRecord, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
-import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type RawRecord, type SyncDeps } from './syncBatch.js';
+import type { RawRecord } from '../ctgov/rawRecord.js';
+import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type SyncDeps } from './syncBatch.js';
 
 export interface SourceBatch {
   records: RawRecord[];

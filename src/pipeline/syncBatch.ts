@@ -29,8 +29,6 @@ export interface SyncDeps {
   webhooks?: readonly WebhookMatch[];
 }
 
-export type { RawRecord };
-
 export interface BatchOutcome extends WriteResult {
   exported: ExportCounts;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isSpace, stringEnd } from '../ctgov/jsonText.js';
+import { COLON, COMMA, isSpace, OPEN_BRACE, QUOTE, skipSpace, stringEnd } from '../ctgov/jsonText.js';
 
 /**
  * Part of every raw hash. Bump it when validation or normalization rules change: every stored
@@ -74,10 +74,10 @@ const HOLDER_KEY = Buffer.from('"versionHolder"');
  */
 function holderMember(json: Buffer): [number, number] | undefined {
   for (let at = json.lastIndexOf(HOLDER_KEY); at >= 0; at = at > 0 ? json.lastIndexOf(HOLDER_KEY, at - 1) : -1) {
-    let i = skipSpaceFrom(json, at + HOLDER_KEY.length, 1);
+    let i = skipSpace(json, at + HOLDER_KEY.length);
     if (json[i] !== COLON) continue;
-    i = skipSpaceFrom(json, i + 1, 1);
-    const before = json[skipSpaceFrom(json, at - 1, -1)];
+    i = skipSpace(json, i + 1);
+    const before = json[skipSpaceBack(json, at - 1)];
     if (before !== OPEN_BRACE && before !== COMMA) continue;
     if (json[i] !== QUOTE) return undefined;
     const end = stringEnd(json, i);
@@ -86,13 +86,8 @@ function holderMember(json: Buffer): [number, number] | undefined {
   return undefined;
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-
-/** The first index from `i`, stepping by `step`, that is not JSON whitespace. */
-function skipSpaceFrom(json: Buffer, i: number, step: 1 | -1): number {
-  while (i >= 0 && i < json.length && isSpace(json[i]!)) i += step;
+/** The last index at or before `i` that is not JSON whitespace (-1 if none). */
+function skipSpaceBack(json: Buffer, i: number): number {
+  while (i >= 0 && isSpace(json[i]!)) i--;
   return i;
 }
