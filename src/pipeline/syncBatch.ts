@@ -98,7 +98,7 @@ async function storeIsolating(
     if (sqlStateKind(err) !== 'data' || observations.length === 0) throw err;
     if (observations.length === 1) {
       const only = observations[0]!;
-      const quarantined = [...failures, failureOf(only.nctId, 'store', err, only.kind === 'full' ? only.rawJson : recordText(only.record))];
+      const quarantined = [...failures, failureOf(only.nctId, 'store', err, only.kind === 'full' ? only.rawJson.toString() : recordText(only.record))];
       return storeIsolating(deps, ctx, [], quarantined);
     }
     const mid = Math.ceil(observations.length / 2);

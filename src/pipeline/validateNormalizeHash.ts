@@ -32,12 +32,13 @@ export function validateNormalizeHash(record: RawRecord, storedRawHashes?: Reado
   }
   let stage: FailureRecord['stage'] = 'validate';
   let raw: unknown = 'raw' in record ? record.raw : undefined;
-  let rawJson = text?.json;
+  // Bytes stay bytes: the version is written from them, and the decoded text lives only to be parsed.
+  let rawJson: string | Buffer | undefined = text?.json;
   try {
     if ('json' in record) {
       stage = 'parse';
-      rawJson = record.json.toString('utf8');
-      raw = parseJson(rawJson, record.source);
+      rawJson = record.json;
+      raw = parseJson(record.json.toString('utf8'), record.source);
       stage = 'validate';
     }
     if (rawJson === undefined || rawHash === undefined) throw new Error('the record cannot be serialised as JSON');
@@ -55,7 +56,7 @@ export function validateNormalizeHash(record: RawRecord, storedRawHashes?: Reado
     return { ok: true, observation };
   } catch (err) {
     const nctId = err instanceof StudyValidationError ? (err.nctId ?? null) : (recordIdentity(record).nctId ?? null);
-    return { ok: false, failure: failureOf(nctId, stage, err, rawJson ?? safeStringify(raw)) };
+    return { ok: false, failure: failureOf(nctId, stage, err, rawJson?.toString() ?? safeStringify(raw)) };
   }
 }
 

@@ -16,8 +16,11 @@ import type { WebhookMatch } from '../webhooks/hookMatch.js';
 export interface StudyToWrite {
   study: Study;
   hash: string;
-  /** The raw record's JSON text: as the source sent it (a page, a file), else serialised once. */
-  rawJson: string;
+  /**
+   * The raw record's JSON text: as the source sent it (a page's or a file's UTF-8 bytes, kept as
+   * they came rather than decoded into a string only to be encoded again), else serialised once.
+   */
+  rawJson: string | Buffer;
   /** rawRecordHash of the raw record. */
   rawHash: string;
 }
@@ -150,10 +153,13 @@ export async function writeStudies(
   const lastUpdate = new Map(studyRows.map((r) => [r.nct_id, r.last_update_post_date]));
 
   const versionOf = new Map<string, number>();
-  const versionElement = ({ obs }: (typeof items)[number]) =>
+  const versionElement = ({ obs }: (typeof items)[number]): Array<string | Buffer> => [
     `{"nct_id":${JSON.stringify(obs.study.nctId)},"content_hash":${JSON.stringify(obs.hash)},` +
-    `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":${obs.rawJson}}`;
-  for (const slice of jsonSlices(items, versionElement)) {
+      `"ct_last_update_post_date":${JSON.stringify(lastUpdate.get(obs.study.nctId) ?? null)},"raw":`,
+    obs.rawJson,
+    '}',
+  ];
+  for (const slice of byteSlices(items, versionElement)) {
     const { rows } = await client.query<{ id: number; nct_id: NctId }>(INSERT_VERSIONS, [slice, ctx.observedAt, ctx.runId]);
     for (const v of rows) versionOf.set(v.nct_id, v.id);
   }
@@ -187,6 +193,38 @@ function* jsonSlices<T>(items: readonly T[], elements: (item: T) => string): Gen
   }
   if (parts.length > 0) yield `[${parts.join(',')}]`;
 }
+
+/**
+ * Like jsonSlices, as UTF-8 bytes: an element's parts are strings or bytes (a raw record as it
+ * came), copied once into the statement's parameter.
+ */
+function* byteSlices<T>(items: readonly T[], elements: (item: T) => Array<string | Buffer>): Generator<Buffer> {
+  let parts: Buffer[] = [OPEN_BRACKET];
+  let count = 0;
+  let bytes = 0;
+  for (const item of items) {
+    if (count > 0) parts.push(COMMA);
+    for (const part of elements(item)) {
+      const buf = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+      parts.push(buf);
+      bytes += buf.length;
+    }
+    if (++count >= SLICE_STUDIES || bytes >= SLICE_CHARS) {
+      parts.push(CLOSE_BRACKET);
+      yield Buffer.concat(parts);
+      parts = [OPEN_BRACKET];
+      count = 0;
+      bytes = 0;
+    }
+  }
+  if (count > 0) {
+    parts.push(CLOSE_BRACKET);
+    yield Buffer.concat(parts);
+  }
+}
+const OPEN_BRACKET = Buffer.from('[');
+const CLOSE_BRACKET = Buffer.from(']');
+const COMMA = Buffer.from(',');
 
 /**
  * Replaces the child rows of the written studies, new ones included: child tables have no
@@ -288,12 +326,14 @@ on conflict (nct_id) do update set
   removed_at = null`;
 
 // One jsonb parse of the payload (the raw records come out of it already as jsonb): cheaper than
-// json_to_recordset, which validates the JSON text and then parses each raw record again.
+// json_to_recordset, which validates the JSON text and then parses each raw record again. The
+// payload is sent as bytes (a Buffer parameter goes in binary format, which for text is its UTF-8
+// bytes as they are), hence text, then jsonb.
 const INSERT_VERSIONS = `
 with v as (
   insert into ctgov.study_versions (nct_id, content_hash, raw, ct_last_update_post_date, first_seen_at, last_seen_at, run_id)
   select e->>'nct_id', e->>'content_hash', e->'raw', (e->>'ct_last_update_post_date')::date, $2, $2, $3
-    from jsonb_array_elements($1::jsonb) as e
+    from jsonb_array_elements($1::text::jsonb) as e
   returning id, nct_id
 ), s as (
   update ctgov.studies s set current_version_id = v.id from v where s.nct_id = v.nct_id

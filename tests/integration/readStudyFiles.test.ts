@@ -60,7 +60,10 @@ describe('readStudyFiles', () => {
       failure: { nctId: 'NCT00184067', stage: 'parse', error: expect.stringContaining(`${join(dir, 'NCT00184067.json')}: not valid JSON`) },
     });
     const stored = validateNormalizeHash(records[0]!);
-    expect(stored).toMatchObject({ ok: true, observation: { kind: 'full', nctId: 'NCT00000410', rawJson: text } });
+    expect(stored).toMatchObject({ ok: true, observation: { kind: 'full', nctId: 'NCT00000410' } });
+    // Kept as the file's bytes (the version is written from them), not decoded into a string.
+    const rawJson = stored.ok && stored.observation.kind === 'full' ? stored.observation.rawJson : undefined;
+    expect(Buffer.isBuffer(rawJson) && rawJson.equals(Buffer.from(text))).toBe(true);
   });
 
   it('yields batches of the requested size', async () => {

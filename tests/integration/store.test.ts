@@ -248,4 +248,33 @@ describe('older versions, then the newer records', () => {
       expect(versions).toBe(expected.length > 0 ? 2 : 1);
     }
   });
+
+  it('stores a version received as bytes exactly as its text says, multi-byte characters and escapes included', async () => {
+    // Every fixture under a new ID, in one batch (several statements' worth of slices), as the
+    // UTF-8 bytes a page would carry; one with characters of one to four bytes and escapes.
+    const texts = fixtureIds().map((id, i) => {
+      const raw = readFixture(id) as Raw;
+      const next = clone(raw);
+      next.protocolSection.identificationModule.nctId = `NCT7${String(i).padStart(7, '0')}`;
+      if (i === 0) next.protocolSection.identificationModule.briefTitle = 'Diógenes ≥ 5 mg/m² 🧪 "quoted" \\ tab\t end';
+      return JSON.stringify(next);
+    });
+    const summary = await runBatches(
+      { pool: t.db.pool, log: silentLog },
+      { job: 'test', trigger: 'cli', observedAt: new Date('2026-03-01T00:00:00Z') },
+      (async function* () {
+        yield { records: texts.map((text) => ({ json: Buffer.from(text, 'utf8') })), failures: [] };
+      })(),
+    );
+    expect(summary.counts).toMatchObject({ inserted: texts.length, failed: 0 });
+    const { rows } = await t.db.pool.query(
+      `select count(*)::int as n from unnest($1::text[]) x(text)
+         join ctgov.study_versions v on v.nct_id = x.text::jsonb #>> '{protocolSection,identificationModule,nctId}'
+        where v.raw = x.text::jsonb`,
+      [texts],
+    );
+    expect(rows[0].n).toBe(texts.length);
+    const title = await t.db.pool.query("select brief_title, raw #>> '{protocolSection,identificationModule,briefTitle}' as raw_title from ctgov.studies s join ctgov.study_versions v on v.id = s.current_version_id where s.nct_id = 'NCT70000000'");
+    expect(title.rows[0]).toEqual({ brief_title: 'Diógenes ≥ 5 mg/m² 🧪 "quoted" \\ tab\t end', raw_title: 'Diógenes ≥ 5 mg/m² 🧪 "quoted" \\ tab\t end' });
+  });
 });
