@@ -129,7 +129,7 @@ try {
     database: db.kind === 'server' ? await serverVersion(db.url) : 'embedded PGlite',
     catalogMb,
     fixtures: catalog.fixtureCount,
-    settings: { idBatchSize, storeBatchSize: defaults.sync.storeBatchSize, concurrency: defaults.ctgov.concurrency, pageSize: defaults.ctgov.pageSize },
+    settings: { idBatchSize, storeBatchSize: intEnv('BENCH_STORE_BATCH', defaults.sync.storeBatchSize), concurrency: defaults.ctgov.concurrency, pageSize: defaults.ctgov.pageSize },
   });
   say(`results: ${writeResults(RESULTS_DIR, started, results)}`);
 } finally {

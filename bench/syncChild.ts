@@ -72,6 +72,7 @@ const config = {
     idBatchSize: spec.idBatchSize ?? base.ctgov.idBatchSize,
     concurrency: intEnv('BENCH_CONCURRENCY', base.ctgov.concurrency),
   },
+  sync: { ...base.sync, storeBatchSize: intEnv('BENCH_STORE_BATCH', base.sync.storeBatchSize) },
   // Pages are measured on their own (the export stage), not inside the sync stages.
   mirror: { ...base.mirror, enabled: false, dir: spec.mirrorDir ?? base.mirror.dir, profile: spec.mirrorProfile ?? base.mirror.profile },
 };

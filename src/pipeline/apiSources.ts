@@ -8,9 +8,15 @@ import type { SourceBatch } from './runBatches.js';
  * Batches for a list of NCT IDs fetched with filter.ids. IDs CT.gov rejects or answers with an
  * unreadable record become failures; IDs it does not know (404) are reported as removed (for a
  * study we have, that is a removal; for one we never had, runBatches reports it as not found).
+ *
+ * A request's answer is stored `batchSize` records at a time (a request is sized for CT.gov,
+ * a transaction for memory: what a batch holds while it commits grows with its studies); what
+ * the request found absent goes with its last batch, once its records are stored.
  */
-export async function* idSource(client: CtgovClient, ids: readonly NctId[], signal?: AbortSignal): AsyncGenerator<SourceBatch> {
+export async function* idSource(client: CtgovClient, ids: readonly NctId[], batchSize: number, signal?: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of client.getStudiesByIds(ids, signal ? { signal } : {})) {
+    // Taken off the answer as they go, like a query's page.
+    while (b.records.length > batchSize) yield { records: b.records.splice(0, batchSize), failures: [] };
     yield {
       records: b.records,
       failures: [

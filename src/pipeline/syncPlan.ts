@@ -33,7 +33,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
   const batchSize = app.config.sync.storeBatchSize;
   const maxStudies = options.maxQueryStudies ?? app.config.sync.maxQueryStudies;
   async function* batches(): AsyncGenerator<SourceBatch> {
-    if (plan.ids.length > 0) yield* idSource(client, plan.ids, signal);
+    if (plan.ids.length > 0) yield* idSource(client, plan.ids, batchSize, signal);
     for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
   }
   return runBatches(

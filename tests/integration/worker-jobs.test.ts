@@ -268,3 +268,28 @@ describe('mirror', () => {
     expect(await q("select key from ctgov.sync_state where key = 'mirror.lastRenderedAt'")).toEqual([]);
   });
 });
+
+describe('sync by IDs', () => {
+  it('stores one answer of filter.ids in batches of sync.storeBatchSize, and what it found absent with the last', async () => {
+    const ids = readdirSync(CTGOV_FIXTURE_DIR)
+      .filter((f) => /^NCT\d{8}\.json$/.test(f))
+      .slice(0, 7)
+      .map((f) => f.slice(0, 11));
+    const absent = 'NCT99999998';
+    const app = appWith((c) => {
+      c.ctgov = { ...c.ctgov, idBatchSize: 10 };
+      c.sync = { ...c.sync, storeBatchSize: 3 };
+      c.mirror = { ...c.mirror, enabled: false };
+    });
+    const client = ctgovClientFromConfig(app.config, silentLog);
+    clients.push(client);
+    const summary = await syncPlan(app, client, { ids: [...ids, absent] as NctId[], queries: [] }, { source: 'cli', trigger: 'cli', signal });
+    expect(summary.counts).toMatchObject({ inserted: 7, failed: 1 });
+    // One filter.ids request for all eight (the absent ID is then looked up on its own).
+    expect(fake.requests.filter((r) => r.path === '/studies' && r.query['filter.ids'] !== undefined).length).toBe(1);
+    // Rows a transaction wrote share its xmin: 3 + 3 + 1 studies.
+    const rows = await q('select xmin::text as tx, count(*)::int as n from ctgov.studies group by 1');
+    expect(rows.map((r: { n: number }) => r.n).sort().reverse()).toEqual([3, 3, 1]);
+    expect(await q('select nct_id from ctgov.sync_failures')).toEqual([{ nct_id: absent }]);
+  });
+});
