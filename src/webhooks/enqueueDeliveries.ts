@@ -17,11 +17,27 @@ export async function enqueueDeliveries(
   hooks: readonly WebhookMatch[],
 ): Promise<number> {
   if (hooks.length === 0 || nctIds.length === 0) return 0;
-  const { rowCount } = await client.query(ENQUEUE, [runId, nctIds, JSON.stringify(hooks), MAX_CHANGES_PER_DELIVERY]);
+  const { rowCount } = await client.query(ENQUEUE, enqueueParams(runId, nctIds, hooks));
   return rowCount ?? 0;
 }
 
-const ENQUEUE = `
+/**
+ * The outbox statement's parameters for these studies. Their first and last ID bound the change rows again: a
+ * planner without statistics on field_changes (never analyzed: autovacuum off, or a first load
+ * outpacing it) reads `nct_id = any` of a batch's IDs as a large part of the table and scans all
+ * of it, once per batch; a range it takes as narrow, and goes through (nct_id, detected_at).
+ */
+export function enqueueParams(runId: number, nctIds: readonly string[], hooks: readonly WebhookMatch[]): unknown[] {
+  let first = nctIds[0]!;
+  let last = first;
+  for (const id of nctIds) {
+    if (id < first) first = id;
+    if (id > last) last = id;
+  }
+  return [runId, nctIds, JSON.stringify(hooks), MAX_CHANGES_PER_DELIVERY, first, last];
+}
+
+export const ENQUEUE = `
 with h as (
   select * from jsonb_to_recordset($3::jsonb) as h(key text, "pathPatterns" text[], "nctIds" text[], kinds text[])
 ), matched as (
@@ -31,7 +47,8 @@ with h as (
           and (h."nctIds" is null or c.nct_id = any (h."nctIds"))
           and (h.kinds is null or c.kind = any (h.kinds))
    -- Rows inserted by this transaction carry its id as xmin (the store uses no savepoints).
-   where c.run_id = $1 and c.nct_id = any ($2::text[]) and c.xmin = pg_current_xact_id()::xid
+   where c.run_id = $1 and c.nct_id = any ($2::text[]) and c.nct_id between $5 and $6
+     and c.xmin = pg_current_xact_id()::xid
 )
 insert into ctgov.webhook_deliveries (hook, run_id, change_ids)
 select key, $1, array_agg(id order by id) from matched group by key, chunk order by key, chunk`;
