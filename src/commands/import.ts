@@ -9,6 +9,11 @@ import { cumulative, progressBar } from './progress.js';
 
 /** Clocks differ a little between machines; a minute ahead is not "the future". */
 const FUTURE_SLACK_MS = 60_000;
+/**
+ * Records read per batch, like a filter.ids answer: their stored hashes are looked up in one
+ * query, and sync.storeBatchSize cuts the transactions by the studies they write.
+ */
+const FILES_PER_BATCH = 200;
 import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface ImportOptions {
@@ -30,8 +35,15 @@ export async function runImport(app: AppContext, io: CliIo, paths: string[], opt
   progress.start(files.length);
   const summary = await runBatches(
     { pool: app.db.pool, log: app.log, mirror, webhooks: webhookMatches(app.config.webhooks) },
-    { job: 'import', trigger: 'import', observedAt, params: { paths }, track: { source: 'import', reason: paths.join(', ') } },
-    readStudyFiles(files, app.config.sync.storeBatchSize),
+    {
+      job: 'import',
+      trigger: 'import',
+      observedAt,
+      params: { paths },
+      track: { source: 'import', reason: paths.join(', ') },
+      maxWrittenPerBatch: app.config.sync.storeBatchSize,
+    },
+    readStudyFiles(files, FILES_PER_BATCH),
     cumulative(progress),
   ).finally(() => progress.stop());
   printRunSummary(io.stdout, 'import', summary);

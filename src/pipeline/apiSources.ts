@@ -8,15 +8,9 @@ import type { SourceBatch } from './runBatches.js';
  * Batches for a list of NCT IDs fetched with filter.ids. IDs CT.gov rejects or answers with an
  * unreadable record become failures; IDs it does not know (404) are reported as removed (for a
  * study we have, that is a removal; for one we never had, runBatches reports it as not found).
- *
- * A request's answer is stored `batchSize` records at a time (a request is sized for CT.gov,
- * a transaction for memory: what a batch holds while it commits grows with its studies); what
- * the request found absent goes with its last batch, once its records are stored.
  */
-export async function* idSource(client: CtgovClient, ids: readonly NctId[], batchSize: number, signal?: AbortSignal): AsyncGenerator<SourceBatch> {
+export async function* idSource(client: CtgovClient, ids: readonly NctId[], signal?: AbortSignal): AsyncGenerator<SourceBatch> {
   for await (const b of client.getStudiesByIds(ids, signal ? { signal } : {})) {
-    // Taken off the answer as they go, like a query's page.
-    while (b.records.length > batchSize) yield { records: b.records.splice(0, batchSize), failures: [] };
     yield {
       records: b.records,
       failures: [
@@ -32,14 +26,13 @@ export async function* idSource(client: CtgovClient, ids: readonly NctId[], batc
 }
 
 /**
- * Batches of at most `batchSize` records for a /studies query, page after page. With `limit`, the
- * first page asks for totalCount and a query matching more studies stops before anything is
- * stored (a mistyped query can match most of the registry).
+ * One batch per page of a /studies query (runBatches cuts a page's transactions by the studies
+ * they write). With `limit`, the first page asks for totalCount and a query matching more
+ * studies stops before anything is stored (a mistyped query can match most of the registry).
  */
 export async function* querySource(
   client: CtgovClient,
   params: SearchParams,
-  batchSize: number,
   signal?: AbortSignal,
   limit?: { expr: string; maxStudies: number; onTotal?: (totalCount: number) => void },
 ): AsyncGenerator<SourceBatch> {
@@ -49,8 +42,7 @@ export async function* querySource(
       if (page.totalCount > limit.maxStudies) throw new QueryTooBroadError(limit.expr, page.totalCount, limit.maxStudies);
       limit.onTotal?.(page.totalCount);
     }
-    // Taken off the page as they go: a batch's records can be freed once it is stored, not with the page.
-    while (page.records.length > 0) yield { records: page.records.splice(0, batchSize), failures: [] };
+    yield { records: page.records, failures: [] };
   }
 }
 

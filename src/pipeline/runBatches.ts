@@ -7,7 +7,7 @@ import { recordAbsences } from './recordAbsences.js';
 import { exportIndex, exportPages, type ExportCounts } from './exportMirror.js';
 import { finishRun, startRun, type FailureRecord, type RunCounts, type RunStatus, type RunTrigger } from '../sql/runs.js';
 import type { RawRecord } from '../ctgov/rawRecord.js';
-import { commitBatch, prepareBatch, type BatchOutcome, type PreparedBatch, type SyncDeps } from './syncBatch.js';
+import { commitBatch, prepareBatches, type BatchOutcome, type PreparedBatch, type SyncDeps } from './syncBatch.js';
 
 export interface SourceBatch {
   records: RawRecord[];
@@ -31,6 +31,11 @@ export interface RunSpec {
   onStarted?: (runId: number) => void;
   /** The run's abort signal: a run stopped by it was interrupted (Ctrl-C, shutdown), not broken. */
   signal?: AbortSignal;
+  /**
+   * The most studies one transaction writes (new or changed; unchanged ones ride along): a
+   * source batch is cut into parts of this many (`sync.storeBatchSize`). Unbounded if unset.
+   */
+  maxWrittenPerBatch?: number;
 }
 
 export interface RunSummary {
@@ -128,10 +133,13 @@ export async function runBatches(
   try {
     for await (const batch of source) {
       const stored = await loadRawHashes(deps.pool, recordIds(batch));
-      const prepared = await prepareBatch(batch.records, batch.failures, stored);
-      const ids = batchIds(prepared, batch);
-      while (inFlight.length >= IN_FLIGHT || inFlight.some((s) => overlaps(s.ids, ids))) await settleOldest();
-      inFlight.push({ ids, done: commit(prepared, { removed: batch.removed, aliases: batch.aliases }) });
+      // What the source found absent is recorded with its last part, once its records are stored.
+      for await (const { prepared, last } of prepareBatches(batch.records, batch.failures, stored, spec.maxWrittenPerBatch ?? Infinity)) {
+        const absences = last ? { removed: batch.removed, aliases: batch.aliases } : {};
+        const ids = batchIds(prepared, absences);
+        while (inFlight.length >= IN_FLIGHT || inFlight.some((s) => overlaps(s.ids, ids))) await settleOldest();
+        inFlight.push({ ids, done: commit(prepared, absences) });
+      }
     }
     while (inFlight.length > 0) await settleOldest();
     if (deps.mirror) await exportIndex(deps.pool, deps.mirror, spec.observedAt);
@@ -156,7 +164,7 @@ export async function runBatches(
 }
 
 /** Every study a batch writes: its records, and what it marks removed or aliased. */
-function batchIds(prepared: PreparedBatch, batch: SourceBatch): Set<string> {
+function batchIds(prepared: PreparedBatch, batch: Pick<SourceBatch, 'removed' | 'aliases'>): Set<string> {
   const ids = new Set<string>(prepared.observations.map((o) => o.nctId));
   for (const id of batch.removed ?? []) ids.add(id);
   for (const a of batch.aliases ?? []) ids.add(a.canonical);

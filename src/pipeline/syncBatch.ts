@@ -52,15 +52,41 @@ export async function prepareBatch(
   upstreamFailures: readonly FailureRecord[] = [],
   storedRawHashes?: ReadonlyMap<string, string>,
 ): Promise<PreparedBatch> {
-  const observations: Observation[] = [];
-  const failures: FailureRecord[] = [...upstreamFailures];
+  let whole: PreparedBatch | undefined;
+  for await (const part of prepareBatches(records, upstreamFailures, storedRawHashes, Infinity)) whole = part.prepared;
+  return whole!;
+}
+
+/**
+ * prepareBatch, cut into parts of at most `maxWritten` studies to write (new, changed, or not
+ * yet known: full observations): what a part holds from here to its commit (the normalized
+ * study, its change and child rows, its version's bytes) is all but nothing for an unchanged
+ * study, which only rides along. The upstream failures go with the first part; a part is
+ * prepared only when the consumer asks for it. Always yields at least one part; the last says so.
+ */
+export async function* prepareBatches(
+  records: readonly RawRecord[],
+  upstreamFailures: readonly FailureRecord[],
+  storedRawHashes: ReadonlyMap<string, string> | undefined,
+  maxWritten: number,
+): AsyncGenerator<{ prepared: PreparedBatch; last: boolean }> {
+  let part: PreparedBatch = { observations: [], failures: [...upstreamFailures] };
+  let written = 0;
   for (let i = 0; i < records.length; i++) {
     if (i > 0 && i % PREPARE_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     const p = validateNormalizeHash(records[i]!, storedRawHashes);
-    if (p.ok) observations.push(p.observation);
-    else failures.push(p.failure);
+    if (!p.ok) {
+      part.failures.push(p.failure);
+      continue;
+    }
+    part.observations.push(p.observation);
+    if (p.observation.kind === 'full' && ++written >= maxWritten && i < records.length - 1) {
+      yield { prepared: part, last: false };
+      part = { observations: [], failures: [] };
+      written = 0;
+    }
   }
-  return { observations, failures };
+  yield { prepared: part, last: true };
 }
 
 /** The batch's transaction (writeBatch), then the pages of the studies it added or changed. */

@@ -30,11 +30,10 @@ export interface SyncPlanOptions {
 
 export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, options: SyncPlanOptions): Promise<RunSummary> {
   const { source, trigger, signal, onProgress, job = 'sync' } = options;
-  const batchSize = app.config.sync.storeBatchSize;
   const maxStudies = options.maxQueryStudies ?? app.config.sync.maxQueryStudies;
   async function* batches(): AsyncGenerator<SourceBatch> {
-    if (plan.ids.length > 0) yield* idSource(client, plan.ids, batchSize, signal);
-    for (const q of plan.queries) yield* querySource(client, q.params, batchSize, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
+    if (plan.ids.length > 0) yield* idSource(client, plan.ids, signal);
+    for (const q of plan.queries) yield* querySource(client, q.params, signal, { expr: q.expr, maxStudies, ...(options.onQueryTotal ? { onTotal: options.onQueryTotal } : {}) });
   }
   return runBatches(
     { pool: app.db.pool, log: app.log, mirror: mirrorToKeepInSync(app.config), webhooks: webhookMatches(app.config.webhooks) },
@@ -46,6 +45,7 @@ export function syncPlan(app: AppContext, client: CtgovClient, plan: SyncPlan, o
       requested: plan.ids.length,
       track: { source, reason: plan.queries.map((q) => q.expr).join('; ') || null },
       httpRequests: () => client.stats().requests,
+      maxWrittenPerBatch: app.config.sync.storeBatchSize,
       ...(options.onRunStarted ? { onStarted: options.onRunStarted } : {}),
       signal,
     },

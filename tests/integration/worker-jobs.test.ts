@@ -270,7 +270,7 @@ describe('mirror', () => {
 });
 
 describe('sync by IDs', () => {
-  it('stores one answer of filter.ids in batches of sync.storeBatchSize, and what it found absent with the last', async () => {
+  it('writes at most sync.storeBatchSize studies per transaction, unchanged ones riding along, and records what was absent with the last', async () => {
     const ids = readdirSync(CTGOV_FIXTURE_DIR)
       .filter((f) => /^NCT\d{8}\.json$/.test(f))
       .slice(0, 7)
@@ -291,5 +291,11 @@ describe('sync by IDs', () => {
     const rows = await q('select xmin::text as tx, count(*)::int as n from ctgov.studies group by 1');
     expect(rows.map((r: { n: number }) => r.n).sort().reverse()).toEqual([3, 3, 1]);
     expect(await q('select nct_id from ctgov.sync_failures')).toEqual([{ nct_id: absent }]);
+
+    // Nothing changed: nothing to write but last_seen_at, one transaction for the whole answer.
+    const again = await syncPlan(app, client, { ids: ids as NctId[], queries: [] }, { source: 'cli', trigger: 'cli', signal });
+    expect(again.counts).toMatchObject({ unchanged: 7, inserted: 0, changed: 0 });
+    const after = await q('select xmin::text as tx, count(*)::int as n from ctgov.studies group by 1');
+    expect(after.map((r: { n: number }) => r.n)).toEqual([7]);
   });
 });
