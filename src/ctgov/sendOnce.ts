@@ -1,8 +1,5 @@
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-
-const gunzipAsync = promisify(gunzip);
+import { gunzipWhole } from './gunzip.js';
 
 export interface RawResponse {
   status: number;
@@ -37,6 +34,6 @@ export async function sendOnce(
   // It stays bytes: a /studies page is decoded study by study (splitStudiesPage), never whole.
   const buffer = Buffer.from(await res.body.arrayBuffer());
   const encoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
-  const body = encoding === 'gzip' || encoding === 'x-gzip' ? await gunzipAsync(buffer) : buffer;
+  const body = encoding === 'gzip' || encoding === 'x-gzip' ? await gunzipWhole(buffer) : buffer;
   return { status: res.statusCode, headers: res.headers, body };
 }
