@@ -9,12 +9,12 @@ import { cumulative, progressBar } from './progress.js';
 
 /** Clocks differ a little between machines; a minute ahead is not "the future". */
 const FUTURE_SLACK_MS = 60_000;
+import { webhookMatches } from '../webhooks/hookMatch.js';
 /**
  * Records read per batch, like a filter.ids answer: their stored hashes are looked up in one
  * query, and sync.storeBatchSize cuts the transactions by the studies they write.
  */
 const FILES_PER_BATCH = 200;
-import { webhookMatches } from '../webhooks/hookMatch.js';
 
 export interface ImportOptions {
   observedAt?: string;

@@ -27,3 +27,19 @@ export function isNctId(input: string): input is NctId {
 export function parseNctIds(inputs: readonly string[]): NctId[] {
   return [...new Set(inputs.map(parseNctId))];
 }
+
+/**
+ * The least and greatest of these IDs (at least one). A statement that selects rows by `nct_id =
+ * any` of a batch's IDs also bounds them by this range: a planner without statistics on the
+ * table (never analyzed: autovacuum off, or a first load outpacing it) reads `= any` of a few
+ * hundred IDs as much of the table and scans all of it, where it takes a range as narrow.
+ */
+export function idRange(ids: readonly string[]): [string, string] {
+  let first = ids[0]!;
+  let last = first;
+  for (const id of ids) {
+    if (id < first) first = id;
+    if (id > last) last = id;
+  }
+  return [first, last];
+}

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
-import type { NctId } from '../ctgov/nctId.js';
+import { idRange, type NctId } from '../ctgov/nctId.js';
 import { addRunCounts } from '../sql/runs.js';
 import type { TrackSource } from '../sql/tracking.js';
 import { STUDY_PRESENCE_PATH, type FieldChange, type Study } from './model.js';
@@ -177,49 +177,39 @@ export async function writeStudies(
   return items.reduce((n, i) => n + i.changes.length, 0);
 }
 
-/** JSON arrays of the items' elements, at most SLICE_STUDIES items or about SLICE_CHARS characters each. */
-function* jsonSlices<T>(items: readonly T[], elements: (item: T) => string): Generator<string> {
-  let parts: string[] = [];
-  let chars = 0;
+/**
+ * The items' elements in groups of at most SLICE_STUDIES, or of about SLICE_CHARS characters (or
+ * bytes), each the payload of one statement. An element is made only when its group is.
+ */
+function* sliced<T, E>(items: readonly T[], element: (item: T) => E, size: (e: E) => number): Generator<E[]> {
+  let group: E[] = [];
+  let total = 0;
   for (const item of items) {
-    const json = elements(item);
-    parts.push(json);
-    chars += json.length;
-    if (parts.length >= SLICE_STUDIES || chars >= SLICE_CHARS) {
-      yield `[${parts.join(',')}]`;
-      parts = [];
-      chars = 0;
+    const e = element(item);
+    group.push(e);
+    total += size(e);
+    if (group.length >= SLICE_STUDIES || total >= SLICE_CHARS) {
+      yield group;
+      group = [];
+      total = 0;
     }
   }
-  if (parts.length > 0) yield `[${parts.join(',')}]`;
+  if (group.length > 0) yield group;
+}
+
+/** JSON arrays of the items' elements, sliced. */
+function* jsonSlices<T>(items: readonly T[], element: (item: T) => string): Generator<string> {
+  for (const group of sliced(items, element, (e) => e.length)) yield `[${group.join(',')}]`;
 }
 
 /**
- * Like jsonSlices, as UTF-8 bytes: an element's parts are strings or bytes (a raw record as it
- * came), copied once into the statement's parameter.
+ * JSON arrays of the items' elements as UTF-8 bytes, sliced: an element's parts are strings or
+ * bytes (a raw record as it came), copied once into the statement's parameter.
  */
-function* byteSlices<T>(items: readonly T[], elements: (item: T) => Array<string | Buffer>): Generator<Buffer> {
-  let parts: Buffer[] = [OPEN_BRACKET];
-  let count = 0;
-  let bytes = 0;
-  for (const item of items) {
-    if (count > 0) parts.push(COMMA);
-    for (const part of elements(item)) {
-      const buf = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-      parts.push(buf);
-      bytes += buf.length;
-    }
-    if (++count >= SLICE_STUDIES || bytes >= SLICE_CHARS) {
-      parts.push(CLOSE_BRACKET);
-      yield Buffer.concat(parts);
-      parts = [OPEN_BRACKET];
-      count = 0;
-      bytes = 0;
-    }
-  }
-  if (count > 0) {
-    parts.push(CLOSE_BRACKET);
-    yield Buffer.concat(parts);
+function* byteSlices<T>(items: readonly T[], element: (item: T) => Array<string | Buffer>): Generator<Buffer> {
+  const asBytes = (item: T) => element(item).map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part));
+  for (const group of sliced(items, asBytes, (parts) => parts.reduce((n, b) => n + b.length, 0))) {
+    yield Buffer.concat([OPEN_BRACKET, ...group.flatMap((parts, i) => (i > 0 ? [COMMA, ...parts] : parts)), CLOSE_BRACKET]);
   }
 }
 const OPEN_BRACKET = Buffer.from('[');
@@ -236,8 +226,8 @@ async function replaceChildRows(client: pg.ClientBase, studies: ReadonlyArray<{ 
   for (const table of CHILD_TABLES) {
     const replaced = studies.filter((s) => !s.previous || !isDeepStrictEqual(s.previous[table], s.rows[table]));
     if (replaced.length === 0) continue;
-    const ids = replaced.map((s) => s.id).sort();
-    await client.query(CHILD_DELETES[table], [ids, ids[0], ids[ids.length - 1]]);
+    const ids = replaced.map((s) => s.id);
+    await client.query(CHILD_DELETES[table], [ids, ...idRange(ids)]);
     const rows = replaced.flatMap((s) => s.rows[table] as object[]);
     if (rows.length > 0) await client.query(CHILD_INSERTS[table], [JSON.stringify(rows)]);
   }
@@ -368,11 +358,9 @@ const CHILD_INSERTS: Record<(typeof CHILD_TABLES)[number], string> = {
 };
 
 /**
- * Deletes a study's rows of one child table. The first and last ID of the batch bound the same
- * rows again: a planner without statistics on the table (never analyzed: autovacuum off, or a
- * first load outpacing it) reads `= any` of 200 IDs as most of the table and scans all of it for
- * each batch, which made a first load's cost per study grow with the table; a range it takes as
- * narrow, and goes through the primary key. With statistics it changes nothing.
+ * Deletes a study's rows of one child table, the IDs bounded by their range (idRange): without
+ * it, a never-analyzed table was scanned whole for each batch, and a first load's cost per study
+ * grew with the table; with it, the primary key is used. With statistics it changes nothing.
  */
 const CHILD_DELETES = Object.fromEntries(
   // Table names come from the constant list, never from input.

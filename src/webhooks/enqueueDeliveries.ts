@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { idRange } from '../ctgov/nctId.js';
 import type { WebhookMatch } from './hookMatch.js';
 
 /** Changes per delivery: a first load writes ~80 rows per study, and a receiver takes bounded bodies. */
@@ -22,19 +23,11 @@ export async function enqueueDeliveries(
 }
 
 /**
- * The outbox statement's parameters for these studies. Their first and last ID bound the change rows again: a
- * planner without statistics on field_changes (never analyzed: autovacuum off, or a first load
- * outpacing it) reads `nct_id = any` of a batch's IDs as a large part of the table and scans all
- * of it, once per batch; a range it takes as narrow, and goes through (nct_id, detected_at).
+ * The outbox statement's parameters for these studies, their IDs bounded by their range (see
+ * idRange: without it, field_changes never analyzed is scanned whole once per batch).
  */
 export function enqueueParams(runId: number, nctIds: readonly string[], hooks: readonly WebhookMatch[]): unknown[] {
-  let first = nctIds[0]!;
-  let last = first;
-  for (const id of nctIds) {
-    if (id < first) first = id;
-    if (id > last) last = id;
-  }
-  return [runId, nctIds, JSON.stringify(hooks), MAX_CHANGES_PER_DELIVERY, first, last];
+  return [runId, nctIds, JSON.stringify(hooks), MAX_CHANGES_PER_DELIVERY, ...idRange(nctIds)];
 }
 
 export const ENQUEUE = `
