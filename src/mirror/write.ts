@@ -80,17 +80,22 @@ interface StagedPage {
 export class MirrorPageBatch {
   private staged: StagedPage[] = [];
 
-  constructor(private readonly dir: string) {}
+  /** `listing`: the folder's pages as listed before; a page not among them is not read first. */
+  constructor(
+    private readonly dir: string,
+    private readonly listing?: PageListing,
+  ) {}
 
   /** Stages the page of `nctId`, or returns `unchanged` when its file already holds these bytes. */
   stage(nctId: NctId, text: string): Promise<'staged' | 'unchanged'> {
-    return this.stageFile(pagePath(this.dir, nctId), text);
+    const target = pagePath(this.dir, nctId);
+    return this.stageFile(target, text, this.listing && !this.listing.has(nctId));
   }
 
-  /** Stages any file of the mirror folder (the index). */
-  async stageFile(target: string, text: string): Promise<'staged' | 'unchanged'> {
+  /** Stages any file of the mirror folder (the index); `absent`: known not to exist, not read. */
+  async stageFile(target: string, text: string, absent = false): Promise<'staged' | 'unchanged'> {
     const bytes = Buffer.from(text, 'utf8');
-    const current = await readIfExists(target);
+    const current = absent ? undefined : await readIfExists(target);
     if (current?.equals(bytes)) return 'unchanged';
     const folder = path.dirname(target);
     try {
@@ -146,6 +151,47 @@ export class MirrorPageBatch {
     await unlinkAll(staged);
   }
 }
+
+/**
+ * The pages a mirror folder held when it was listed, as their NCT numbers (four bytes a page).
+ * An export of the whole mirror lists the folder once, so that a page it does not hold yet (every
+ * page of a new mirror) is written without trying to read it first: a failed read costs more than
+ * the write, in the error Node builds for it. A page that appears after the listing is replaced
+ * without being compared, which costs it only its mtime.
+ */
+export class PageListing {
+  private constructor(private readonly numbers: Uint32Array) {}
+
+  static async of(dir: string): Promise<PageListing> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new PageListing(new Uint32Array(0));
+      throw notWritable(dir, err);
+    }
+    const numbers = names.flatMap((name) => {
+      const m = PAGE_NAME.exec(name);
+      return m ? [Number(m[1])] : [];
+    });
+    return new PageListing(Uint32Array.from(numbers).sort());
+  }
+
+  has(nctId: NctId): boolean {
+    const n = Number(nctId.slice(3));
+    let lo = 0;
+    let hi = this.numbers.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.numbers[mid]!;
+      if (v === n) return true;
+      if (v < n) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+const PAGE_NAME = /^NCT(\d{8})\.md$/;
 
 async function closeAll(staged: readonly StagedPage[]): Promise<void> {
   await Promise.all(staged.map((s) => pageFs.close(s.fd).catch(() => undefined)));

@@ -6,7 +6,7 @@ import type { ValuedChange } from '../mirror/full/changeLines.js';
 import { renderFullPage, type FullPageLimits } from '../mirror/full/renderFullPage.js';
 import { renderMirrorIndex } from '../mirror/renderIndex.js';
 import { mirroredPathPatterns, renderMirrorPage, type MirrorChange, type MirrorSettings } from '../mirror/render.js';
-import { MirrorPageBatch, writeMirrorIndex } from '../mirror/write.js';
+import { MirrorPageBatch, PageListing, writeMirrorIndex } from '../mirror/write.js';
 import type { ChangeKind, Json } from '../studies/model.js';
 import { normalizeValidated } from '../studies/normalize.js';
 import { DAY_MS } from '../days.js';
@@ -78,7 +78,9 @@ export async function exportAll(pool: pg.Pool, target: MirrorTarget, now: Date, 
       yield rows.map((r) => r.nct_id);
     }
   }
-  const total = await exportChunks(pool, target, now, chunks(), options, (ids, counts) => {
+  // The whole mirror: one listing of the folder spares reading each page it does not hold yet.
+  const listing = await PageListing.of(target.dir);
+  const total = await exportChunks(pool, target, now, chunks(), { ...options, listing }, (ids, counts) => {
     log.debug({ after: ids[ids.length - 1], ...counts }, 'mirror export progress');
     options.onChunk?.(ids.length);
   });
@@ -143,7 +145,7 @@ async function exportChunks(
   target: MirrorTarget,
   now: Date,
   chunks: AsyncIterator<readonly NctId[]>,
-  options: ExportOptions,
+  options: ExportOptions & { listing?: PageListing },
   progress?: (ids: readonly NctId[], counts: ExportCounts) => void,
 ): Promise<ExportCounts> {
   const counts: ExportCounts = { written: 0, unchanged: 0, skipped: 0 };
@@ -165,7 +167,7 @@ async function exportChunks(
       if (!chunk) return counts;
       pending = load();
       counts.skipped += chunk.ids.length - chunk.pages.length;
-      await writePages(target, chunk.pages, now, counts, options.writers ?? WRITERS);
+      await writePages(target, chunk.pages, now, counts, options.writers ?? WRITERS, options.listing);
       progress?.(chunk.ids, counts);
     }
   } catch (err) {
@@ -182,8 +184,15 @@ async function exportChunks(
  * already under way finish, the staged ones are discarded (the pages stay as they were), then it
  * is thrown.
  */
-async function writePages(target: MirrorTarget, pages: Array<PageData | undefined>, now: Date, counts: ExportCounts, writers: number): Promise<void> {
-  const batch = new MirrorPageBatch(target.dir);
+async function writePages(
+  target: MirrorTarget,
+  pages: Array<PageData | undefined>,
+  now: Date,
+  counts: ExportCounts,
+  writers: number,
+  listing?: PageListing,
+): Promise<void> {
+  const batch = new MirrorPageBatch(target.dir, listing);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const writer = async (): Promise<void> => {
