@@ -9,7 +9,7 @@ import { openBenchDatabase, serverVersion } from './database.js';
 import { EDIT_KINDS, editStudy } from './edits.js';
 import { intEnv } from './env.js';
 import { formatTable, resultsJson, writeResults, type Measured } from './report.js';
-import { clearGzipMemo, idBatchUrls, startCatalogServer, warm } from './server.js';
+import { idBatchUrls, startCatalogServer, warm } from './server.js';
 import { runParseCeiling, runStage, type StageResult } from './stage.js';
 
 /*
@@ -96,14 +96,11 @@ try {
 
   const edited = editCatalog();
   say(`${edited} studies edited on the fake CT.gov`);
-  clearGzipMemo();
   await warm(idBatchUrls(fake.url, ids, idBatchSize));
   const changed = await stage('changed', 'ids', '2026-11-21T06:00:00.000Z');
 
-  clearGzipMemo();
   await warm([`${fake.url}/studies?filter.advanced=${encodeURIComponent(QUERY.split('=')[1]!)}&pageSize=${defaults.ctgov.pageSize}`]);
   const byQuery = await stage('incremental_query', 'query', '2026-11-22T06:00:00.000Z', { query: QUERY });
-  clearGzipMemo();
 
   const exported = await stage('export', 'export', '2026-11-22T12:00:00.000Z', { mirrorDir });
   // The full profile into its own empty folder: same studies, same instant, every page written.

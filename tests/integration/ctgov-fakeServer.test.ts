@@ -176,6 +176,57 @@ describe('fake CT.gov data changes and bookkeeping', () => {
   });
 });
 
+describe('fake CT.gov with cacheAnswers (the benchmark)', () => {
+  const gunzipped = async (c: FakeCtgov, path: string) => {
+    const { request } = await import('undici');
+    const { gunzipSync } = await import('node:zlib');
+    const res = await request(`${c.url}${path}`, { headers: { 'accept-encoding': 'gzip' } });
+    expect([res.statusCode, res.headers['content-encoding']]).toEqual([200, 'gzip']);
+    return JSON.parse(gunzipSync(Buffer.from(await res.body.arrayBuffer())).toString('utf8')) as { studies: unknown[] };
+  };
+  const title = (s: unknown) => (s as { protocolSection: { identificationModule: { briefTitle: string } } }).protocolSection.identificationModule.briefTitle;
+
+  it('answers as without it, and again after a study changes, is removed or an alias is added', async () => {
+    const cached = await startFakeCtgov({ studies: [syntheticStudy(1), syntheticStudy(2)], cacheAnswers: true });
+    try {
+      const path = '/studies?filter.ids=NCT90000001,NCT90000002&pageSize=10';
+      expect((await gunzipped(cached, path)).studies).toEqual([syntheticStudy(1), syntheticStudy(2)]);
+      // Served from the cache: same answer.
+      expect((await gunzipped(cached, path)).studies).toEqual([syntheticStudy(1), syntheticStudy(2)]);
+      const edited = syntheticStudy(2);
+      (edited.protocolSection as { identificationModule: { briefTitle: string } }).identificationModule.briefTitle = 'Edited';
+      cached.setStudy(edited);
+      expect((await gunzipped(cached, path)).studies.map(title)).toEqual(['Synthetic study 1', 'Edited']);
+      cached.removeStudy('NCT90000001');
+      expect((await gunzipped(cached, path)).studies.map(title)).toEqual(['Edited']);
+      cached.addAlias('NCT90000009', 'NCT90000002');
+      expect((await gunzipped(cached, '/studies?filter.ids=NCT90000009&pageSize=10')).studies.map(title)).toEqual(['Edited']);
+      expect((await gunzipped(cached, path)).studies).toHaveLength(1);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it('never serves a fault from the cache, nor caches one', async () => {
+    const cached = await startFakeCtgov({ studies: [syntheticStudy(1)], cacheAnswers: true });
+    try {
+      const path = '/studies?filter.ids=NCT90000001&pageSize=10';
+      await gunzipped(cached, path);
+      cached.injectFaults({ kind: 'invalidRecord', path: '/studies', times: 1 });
+      const broken = (await gunzipped(cached, path)).studies[0] as { protocolSection: { identificationModule: Record<string, unknown> } };
+      expect(broken.protocolSection.identificationModule.nctId).toBeUndefined();
+      expect((await gunzipped(cached, path)).studies).toEqual([syntheticStudy(1)]);
+      // A fault on a request never answered before is not kept either.
+      const other = '/studies?filter.ids=NCT90000001&pageSize=20';
+      cached.injectFaults({ kind: 'invalidRecord', path: '/studies', times: 1 });
+      await gunzipped(cached, other);
+      expect((await gunzipped(cached, other)).studies).toEqual([syntheticStudy(1)]);
+    } finally {
+      await cached.close();
+    }
+  });
+});
+
 describe('fake CT.gov command line', () => {
   it('serves a folder on the port it prints and stops on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('../support/fakeCtgovCli.ts', import.meta.url));

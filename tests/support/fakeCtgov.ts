@@ -38,6 +38,12 @@ export interface FakeCtgovOptions {
   faults?: FaultRule[];
   /** The request log keeps this many entries (oldest dropped), so a long demo does not grow. */
   maxLoggedRequests?: number;
+  /**
+   * Keeps each gzipped `/studies` answer by its query string until the studies change (benchmarks:
+   * on a small machine, assembling and compressing the same answers again would take more CPU
+   * than the client under test). Faults and uncompressed answers are never cached.
+   */
+  cacheAnswers?: boolean;
 }
 
 export interface RequestLog {
@@ -112,6 +118,12 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
     : undefined;
   let dataTimestamp = options.dataTimestamp ?? '2026-10-14T09:00:00';
   const requests: RequestLog[] = [];
+  const answerCache = new Map<string, Buffer>();
+  /** Runs a change to the served studies; the cached answers are then out of date. */
+  const changing = <T>(result: T): T => {
+    answerCache.clear();
+    return result;
+  };
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
 
@@ -187,9 +199,17 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
       fault?.kind === 'invalidRecord'
         ? (raw: Record<string, unknown>) => (fault.transform ? fault.transform(raw) : breakRecord(raw, fault.mode))
         : undefined;
+    const cacheKey = options.cacheAnswers && !fault && !isInt && apiPath === '/studies' && acceptsGzip(req) ? url.search : undefined;
+    const cached = cacheKey === undefined ? undefined : answerCache.get(cacheKey);
+    if (cached) return send(req, res, entry, { status: 200, type: 'application/json', body: '' }, wait, cached);
     const answer = isInt ? answerHistory(apiPath, url.searchParams, history, store) : route(apiPath, url.searchParams, url.search, transform);
     if (fault?.kind === 'truncated' && answer.status === 200) return reply({ ...answer, truncate: true });
     if (fault?.kind === 'slowBody') return reply({ ...answer, stallMs: fault.delayMs ?? 1000 });
+    if (cacheKey !== undefined && answer.status === 200) {
+      const gzipped = gzipSync(answer.body);
+      answerCache.set(cacheKey, gzipped);
+      return send(req, res, entry, answer, wait, gzipped);
+    }
     return reply(answer);
   }
 
@@ -210,16 +230,16 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
     requests,
     requestCount: (prefix) => (prefix === undefined ? requests.length : requests.filter((r) => r.path.startsWith(prefix)).length),
     resetCounts: () => void requests.splice(0),
-    setStudy: (raw) => store.set(raw),
-    removeStudy: (id) => store.remove(id),
-    addAlias: (alias, canonical, o) => store.addAlias(alias, canonical, o),
+    setStudy: (raw) => changing(store.set(raw)),
+    removeStudy: (id) => changing(store.remove(id)),
+    addAlias: (alias, canonical, o) => changing(store.addAlias(alias, canonical, o)),
     setDataTimestamp: (t) => void (dataTimestamp = t),
     injectFaults: (rules, o) => faults.add(rules, o?.seed),
     clearFaults: () => faults.clear(),
     setRateLimit: (perWindow, ms = windowMs) => {
       rateLimit = perWindow ? new ServerRateLimit(perWindow, ms, options.fractionalRetryAfter ?? false) : undefined;
     },
-    reload: load,
+    reload: () => changing(load()),
     setHistory: (id, versions) => history.set(id, versions),
     setHistoryIndex: (id, body) => history.setIndexBody(id, body),
     removeHistory: (id) => history.remove(id),
@@ -246,12 +266,22 @@ function fromAnswer(a: Answer): Reply {
   return a.status === 200 ? { status: 200, type: 'application/json', body: a.json } : text(400, a.message);
 }
 
-async function send(req: IncomingMessage, res: ServerResponse, entry: RequestLog, r: Reply, wait: (ms: number) => Promise<void>): Promise<void> {
+const acceptsGzip = (req: IncomingMessage): boolean => /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+
+/** Sends `r`; `gzipped`: its body already compressed (a cached answer). */
+async function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: RequestLog,
+  r: Reply,
+  wait: (ms: number) => Promise<void>,
+  gzipped?: Buffer,
+): Promise<void> {
   if (res.destroyed) return;
   entry.status = r.status;
   const body = r.truncate ? r.body.slice(0, Math.floor(r.body.length / 2)) : r.body;
-  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && body.length > 0;
-  const bytes = gzip ? gzipSync(body) : Buffer.from(body);
+  const gzip = gzipped !== undefined || (acceptsGzip(req) && body.length > 0);
+  const bytes = gzipped ?? (gzip ? gzipSync(body) : Buffer.from(body));
   const headers: Record<string, string> = {
     'content-type': r.type ?? 'text/plain; charset=utf-8',
     ...(gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}),
