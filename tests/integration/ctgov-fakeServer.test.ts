@@ -191,12 +191,15 @@ describe('fake CT.gov with cacheAnswers (the benchmark)', () => {
     try {
       const path = '/studies?filter.ids=NCT90000001,NCT90000002&pageSize=10';
       expect((await gunzipped(cached, path)).studies).toEqual([syntheticStudy(1), syntheticStudy(2)]);
-      // Served from the cache: same answer.
+      // Served from the cache: same answer, however the query is spelt.
       expect((await gunzipped(cached, path)).studies).toEqual([syntheticStudy(1), syntheticStudy(2)]);
+      expect((await gunzipped(cached, '/studies?pageSize=10&filter.ids=NCT90000001%2CNCT90000002')).studies).toHaveLength(2);
+      expect(cached.requests.map((r) => r.cached ?? false)).toEqual([false, true, true]);
       const edited = syntheticStudy(2);
       (edited.protocolSection as { identificationModule: { briefTitle: string } }).identificationModule.briefTitle = 'Edited';
       cached.setStudy(edited);
       expect((await gunzipped(cached, path)).studies.map(title)).toEqual(['Synthetic study 1', 'Edited']);
+      expect(cached.requests.at(-1)?.cached).toBeUndefined();
       cached.removeStudy('NCT90000001');
       expect((await gunzipped(cached, path)).studies.map(title)).toEqual(['Edited']);
       cached.addAlias('NCT90000009', 'NCT90000002');

@@ -39,7 +39,7 @@ export interface FakeCtgovOptions {
   /** The request log keeps this many entries (oldest dropped), so a long demo does not grow. */
   maxLoggedRequests?: number;
   /**
-   * Keeps each gzipped `/studies` answer by its query string until the studies change (benchmarks:
+   * Keeps each gzipped `/studies` answer by its query (however encoded or ordered) until the studies change (benchmarks:
    * on a small machine, assembling and compressing the same answers again would take more CPU
    * than the client under test). Faults and uncompressed answers are never cached.
    */
@@ -59,6 +59,8 @@ export interface RequestLog {
   finished?: number;
   headers: IncomingHttpHeaders;
   fault?: FaultKind | 'rateLimit';
+  /** Answered from the cache (`cacheAnswers`). */
+  cached?: boolean;
 }
 
 export interface FakeCtgov {
@@ -199,9 +201,12 @@ export async function startFakeCtgov(options: FakeCtgovOptions = {}): Promise<Fa
       fault?.kind === 'invalidRecord'
         ? (raw: Record<string, unknown>) => (fault.transform ? fault.transform(raw) : breakRecord(raw, fault.mode))
         : undefined;
-    const cacheKey = options.cacheAnswers && !fault && !isInt && apiPath === '/studies' && acceptsGzip(req) ? url.search : undefined;
+    const cacheKey = options.cacheAnswers && !fault && !isInt && apiPath === '/studies' && acceptsGzip(req) ? queryKey(url.searchParams) : undefined;
     const cached = cacheKey === undefined ? undefined : answerCache.get(cacheKey);
-    if (cached) return send(req, res, entry, { status: 200, type: 'application/json', body: '' }, wait, cached);
+    if (cached) {
+      entry.cached = true;
+      return send(req, res, entry, { status: 200, type: 'application/json', body: '' }, wait, cached);
+    }
     const answer = isInt ? answerHistory(apiPath, url.searchParams, history, store) : route(apiPath, url.searchParams, url.search, transform);
     if (fault?.kind === 'truncated' && answer.status === 200) return reply({ ...answer, truncate: true });
     if (fault?.kind === 'slowBody') return reply({ ...answer, stallMs: fault.delayMs ?? 1000 });
@@ -265,6 +270,9 @@ function replyInstead(fault: FaultRule): Reply | undefined {
 function fromAnswer(a: Answer): Reply {
   return a.status === 200 ? { status: 200, type: 'application/json', body: a.json } : text(400, a.message);
 }
+
+/** A query's parameters in one spelling (sorted by name, encoded alike): the cache's key. */
+const queryKey = (params: URLSearchParams): string => new URLSearchParams([...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))).toString();
 
 const acceptsGzip = (req: IncomingMessage): boolean => /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
 
