@@ -135,7 +135,7 @@ export async function markMirrored(client: pg.ClientBase, hashes: ReadonlyMap<Nc
  * jsonb's 256 MB ceiling.
  */
 const SLICE_STUDIES = 50;
-const SLICE_CHARS = 16 * 2 ** 20;
+const SLICE_BYTES = 16 * 2 ** 20;
 
 /**
  * New and changed studies: their `studies` row, a version with the raw record, their child
@@ -178,47 +178,46 @@ export async function writeStudies(
 }
 
 /**
- * The items' elements in groups of at most SLICE_STUDIES, or of about SLICE_CHARS characters (or
- * bytes), each the payload of one statement. An element is made only when its group is.
- */
-function* sliced<T, E>(items: readonly T[], element: (item: T) => E, size: (e: E) => number): Generator<E[]> {
-  let group: E[] = [];
-  let total = 0;
-  for (const item of items) {
-    const e = element(item);
-    group.push(e);
-    total += size(e);
-    if (group.length >= SLICE_STUDIES || total >= SLICE_CHARS) {
-      yield group;
-      group = [];
-      total = 0;
-    }
-  }
-  if (group.length > 0) yield group;
-}
-
-/**
- * JSON arrays of the items' elements as jsonb parameters in binary format, sliced: an element's
- * parts are strings or bytes (a raw record as it came), copied once into the statement's
- * parameter. jsonb's binary format is a version byte (1) and the JSON text's UTF-8 bytes; node-pg
- * sends a Buffer parameter in binary format. Sent so, the text is neither measured nor encoded
- * again by the driver, and Postgres parses it once, as it binds the parameter. (A `text` parameter
- * cast to jsonb in the statement instead is folded into a constant while planning, at twice the
- * server's CPU for the same payload.)
+ * JSON arrays of the items' elements as jsonb parameters in binary format, at most SLICE_STUDIES
+ * elements or about SLICE_BYTES each: an element's parts are strings or bytes (a raw record as it
+ * came), copied once into the statement's parameter, and an element is made only when its slice
+ * is. jsonb's binary format is a version byte (1) and the JSON text's UTF-8 bytes; node-pg sends a
+ * Buffer parameter in binary format. Sent so, the text is neither measured nor encoded again by
+ * the driver, and Postgres parses it once, as it binds the parameter. (A `text` parameter cast to
+ * jsonb in the statement instead is folded into a constant while planning, at twice the server's
+ * CPU for the same payload.)
  */
 function* jsonbSlices<T>(items: readonly T[], element: (item: T) => Array<string | Buffer>): Generator<Buffer> {
-  const asBytes = (item: T) => element(item).map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part));
-  for (const group of sliced(items, asBytes, (parts) => parts.reduce((n, b) => n + b.length, 0))) {
-    yield Buffer.concat([JSONB_VERSION_AND_OPEN_BRACKET, ...group.flatMap((parts, i) => (i > 0 ? [COMMA, ...parts] : parts)), CLOSE_BRACKET]);
+  let parts: Buffer[] = [JSONB_VERSION, OPEN_BRACKET];
+  let count = 0;
+  let bytes = 0;
+  for (const item of items) {
+    if (count > 0) parts.push(COMMA);
+    for (const part of element(item)) {
+      const buf = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+      parts.push(buf);
+      bytes += buf.length;
+    }
+    if (++count >= SLICE_STUDIES || bytes >= SLICE_BYTES) {
+      parts.push(CLOSE_BRACKET);
+      yield Buffer.concat(parts);
+      parts = [JSONB_VERSION, OPEN_BRACKET];
+      count = 0;
+      bytes = 0;
+    }
+  }
+  if (count > 0) {
+    parts.push(CLOSE_BRACKET);
+    yield Buffer.concat(parts);
   }
 }
-const JSONB_VERSION_AND_OPEN_BRACKET = Buffer.from([1, 0x5b]);
-const JSONB_VERSION = Buffer.from([1]);
 
 /** A value as a jsonb parameter in binary format (see jsonbSlices). */
 function jsonbParam(value: unknown): Buffer {
   return Buffer.concat([JSONB_VERSION, Buffer.from(JSON.stringify(value), 'utf8')]);
 }
+const JSONB_VERSION = Buffer.from([1]);
+const OPEN_BRACKET = Buffer.from('[');
 const CLOSE_BRACKET = Buffer.from(']');
 const COMMA = Buffer.from(',');
 

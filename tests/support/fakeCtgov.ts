@@ -39,9 +39,10 @@ export interface FakeCtgovOptions {
   /** The request log keeps this many entries (oldest dropped), so a long demo does not grow. */
   maxLoggedRequests?: number;
   /**
-   * Keeps each gzipped `/studies` answer by its query (however encoded or ordered) until the studies change (benchmarks:
-   * on a small machine, assembling and compressing the same answers again would take more CPU
-   * than the client under test). Faults and uncompressed answers are never cached.
+   * Keeps each gzipped `/studies` answer by its query (however encoded or ordered) until the
+   * studies change (benchmarks: on a small machine, assembling and compressing the same answers
+   * again would take more CPU than the client under test). Faults and uncompressed answers are
+   * never cached.
    */
   cacheAnswers?: boolean;
 }
